@@ -1,0 +1,4 @@
+#ifndef IMAGEEDIT_CNGHTTP2_SHIM_H
+#define IMAGEEDIT_CNGHTTP2_SHIM_H
+#include <nghttp2/nghttp2.h>
+#endif

@@ -1,0 +1,1 @@
+print("protogen: not yet implemented")

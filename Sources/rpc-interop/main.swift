@@ -1,0 +1,1 @@
+print("rpc-interop: not yet implemented")
