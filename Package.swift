@@ -28,12 +28,14 @@ let package = Package(
     targets: [
         // C shims.
         .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
 
         // Pure code, no I/O.
         .target(name: "ProtoWire", swiftSettings: strictSettings),
         .target(name: "RPCCore", swiftSettings: strictSettings),
         .target(name: "HTTP2", dependencies: ["CNGHTTP2"], swiftSettings: strictSettings),
         .target(name: "ProtoGenCore", swiftSettings: strictSettings),
+        .target(name: "OpenSSLCrypto", dependencies: ["COpenSSL"], swiftSettings: strictSettings),
 
         // I/O.
         .target(
@@ -61,6 +63,7 @@ let package = Package(
         .testTarget(name: "ProtoGenTests", dependencies: ["ProtoGenCore"]),
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore", "GRPCHealth", "InteropAPI"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"]),
+        .testTarget(name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto"]),
         .testTarget(
             name: "RPCNIOTests",
             dependencies: [
