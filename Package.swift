@@ -28,6 +28,7 @@ let package = Package(
     targets: [
         // C shims.
         .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
 
         // Pure code, no I/O.
@@ -44,6 +45,15 @@ let package = Package(
                 "RPCCore", "HTTP2",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings),
+
+        .target(
+            name: "Postgres",
+            dependencies: [
+                "CLibPQ", "RPCCore",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: strictSettings),
 
@@ -64,6 +74,7 @@ let package = Package(
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore", "GRPCHealth", "InteropAPI"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"]),
         .testTarget(name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto"]),
+        .testTarget(name: "PostgresTests", dependencies: ["Postgres", "RPCCore"]),
         .testTarget(
             name: "RPCNIOTests",
             dependencies: [

@@ -1,0 +1,147 @@
+internal import CLibPQ
+
+/// A value bound to a statement parameter. Parameters are always sent separately from the SQL
+/// text (`PQexecParams`), never interpolated.
+public enum PostgresValue: Sendable, Hashable {
+    case text(String)
+    case int(Int64)
+    case bool(Bool)
+    case bytes([UInt8])
+    case null
+}
+
+/// Rows returned by a statement, in PostgreSQL's text format.
+public struct PostgresRows: Sendable {
+    /// Column names, in order.
+    public let columns: [String]
+    /// Each row's values; `nil` is SQL NULL.
+    public let rows: [[String?]]
+    /// Rows affected by INSERT/UPDATE/DELETE.
+    public let affectedRows: Int
+
+    /// The value of `column` in row `index`.
+    public func value(_ column: String, row index: Int = 0) -> String? {
+        guard index < rows.count, let position = columns.firstIndex(of: column) else { return nil }
+        return rows[index][position]
+    }
+
+    public var isEmpty: Bool { rows.isEmpty }
+    public var count: Int { rows.count }
+}
+
+/// One libpq connection. Every call blocks its thread: use it only from a pool's worker
+/// thread (see ``PostgresPool``), never from an event loop. Not thread-safe.
+public final class PostgresConnection {
+    private let raw: OpaquePointer
+
+    /// Connects (blocking). Throws ``PostgresError`` of kind `.connection` when it cannot.
+    public init(url: String, connectTimeoutSeconds: Int = 5) throws(PostgresError) {
+        let separator = url.contains("?") ? "&" : "?"
+        let conninfo = url.hasPrefix("postgres") ? "\(url)\(separator)connect_timeout=\(connectTimeoutSeconds)" : url
+        guard let connection = PQconnectdb(conninfo) else {
+            throw PostgresError(kind: .connection, message: "out of memory")
+        }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let message = Self.trimmed(PQerrorMessage(connection))
+            PQfinish(connection)
+            throw PostgresError(kind: .connection, message: message)
+        }
+        raw = connection
+    }
+
+    deinit {
+        PQfinish(raw)
+    }
+
+    /// Whether the connection is still usable.
+    public var isHealthy: Bool {
+        PQstatus(raw) == CONNECTION_OK && PQtransactionStatus(raw) != PQTRANS_UNKNOWN
+    }
+
+    /// Whether a transaction is open (or failed and awaiting ROLLBACK).
+    public var isInTransaction: Bool {
+        let status = PQtransactionStatus(raw)
+        return status == PQTRANS_INTRANS || status == PQTRANS_INERROR
+    }
+
+    /// Runs one statement with `$1`, `$2`, … bound to `parameters`.
+    @discardableResult
+    public func query(_ sql: String, _ parameters: [PostgresValue] = []) throws(PostgresError) -> PostgresRows {
+        var storage: [[UInt8]?] = []
+        var formats: [Int32] = []
+        storage.reserveCapacity(parameters.count)
+        for parameter in parameters {
+            switch parameter {
+            case .text(let text): storage.append(Array(text.utf8) + [0]); formats.append(0)
+            case .int(let value): storage.append(Array(String(value).utf8) + [0]); formats.append(0)
+            case .bool(let value): storage.append(Array((value ? "t" : "f").utf8) + [0]); formats.append(0)
+            case .bytes(let bytes): storage.append(bytes); formats.append(1)
+            case .null: storage.append(nil); formats.append(0)
+            }
+        }
+        let lengths = storage.map { Int32($0?.count ?? 0) }
+        let result = withPointers(storage) { pointers in
+            PQexecParams(raw, sql, Int32(parameters.count), nil, pointers, lengths, formats, 0)
+        }
+        guard let result else {
+            throw PostgresError(kind: .connection, message: Self.trimmed(PQerrorMessage(raw)))
+        }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_TUPLES_OK, PGRES_COMMAND_OK:
+            return Self.rows(from: result)
+        default:
+            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            let message = Self.trimmed(PQresultErrorMessage(result))
+            // A statement that failed because the connection died is a connection error.
+            if PQstatus(raw) != CONNECTION_OK || state == nil || state!.hasPrefix("08") || state == "57P01" {
+                throw PostgresError(kind: .connection, sqlState: state, message: message)
+            }
+            throw PostgresError(kind: .query, sqlState: state, message: message)
+        }
+    }
+
+    private static func rows(from result: OpaquePointer) -> PostgresRows {
+        let columnCount = Int(PQnfields(result))
+        let rowCount = Int(PQntuples(result))
+        let columns = (0..<columnCount).map { String(cString: PQfname(result, Int32($0))) }
+        var rows: [[String?]] = []
+        rows.reserveCapacity(rowCount)
+        for row in 0..<rowCount {
+            var values: [String?] = []
+            values.reserveCapacity(columnCount)
+            for column in 0..<columnCount {
+                if PQgetisnull(result, Int32(row), Int32(column)) == 1 {
+                    values.append(nil)
+                } else {
+                    values.append(String(cString: PQgetvalue(result, Int32(row), Int32(column))))
+                }
+            }
+            rows.append(values)
+        }
+        let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
+        return PostgresRows(columns: columns, rows: rows, affectedRows: affected)
+    }
+
+    private static func trimmed(_ message: UnsafePointer<CChar>?) -> String {
+        guard let message else { return "" }
+        var text = String(cString: message)
+        while text.last == "\n" || text.last == " " { text.removeLast() }
+        return text
+    }
+}
+
+private func withPointers<R>(_ values: [[UInt8]?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    var pointers: [UnsafePointer<CChar>?] = []
+    pointers.reserveCapacity(values.count)
+    var allocations: [UnsafeMutablePointer<UInt8>] = []
+    defer { allocations.forEach { $0.deallocate() } }
+    for value in values {
+        guard let value else { pointers.append(nil); continue }
+        let copy = UnsafeMutablePointer<UInt8>.allocate(capacity: max(value.count, 1))
+        copy.initialize(from: value, count: value.count)
+        allocations.append(copy)
+        pointers.append(UnsafeRawPointer(copy).assumingMemoryBound(to: CChar.self))
+    }
+    return body(pointers)
+}
