@@ -57,6 +57,8 @@ let package = Package(
             ],
             swiftSettings: strictSettings),
 
+        .target(name: "AuthTokens", dependencies: ["OpenSSLCrypto", "RPCCore"], swiftSettings: strictSettings),
+
         // Service APIs generated from proto/.
         .target(name: "GRPCHealth", dependencies: ["ProtoWire", "RPCCore"], swiftSettings: strictSettings),
         .target(name: "InteropAPI", dependencies: ["ProtoWire", "RPCCore"], swiftSettings: strictSettings),
@@ -74,6 +76,7 @@ let package = Package(
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore", "GRPCHealth", "InteropAPI"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"]),
         .testTarget(name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto"]),
+        .testTarget(name: "AuthTokensTests", dependencies: ["AuthTokens", "OpenSSLCrypto", "RPCCore"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "RPCCore"]),
         .testTarget(
             name: "RPCNIOTests",
