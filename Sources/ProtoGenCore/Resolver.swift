@@ -14,6 +14,8 @@ public struct ProtoSet: Sendable {
     public private(set) var files: [String: ProtoFile] = [:]
     /// Every message and enum, by fully-qualified name without the leading dot.
     public private(set) var symbols: [String: Symbol] = [:]
+    /// Every message declaration, by fully-qualified name.
+    public private(set) var messages: [String: MessageDecl] = [:]
 
     public init() {}
 
@@ -45,6 +47,7 @@ public struct ProtoSet: Sendable {
         let fullName = protoPrefix + message.name
         let swiftName = swiftPrefix + Naming.typeName(message.name)
         try add(fullName, Symbol(kind: .message, swiftName: swiftName, file: file), line: message.line)
+        messages[fullName] = message
         for nested in message.messages { try register(nested, protoPrefix: fullName + ".", swiftPrefix: swiftName + ".", file: file) }
         for nested in message.enums { try register(nested, protoPrefix: fullName + ".", swiftPrefix: swiftName + ".", file: file) }
     }
@@ -78,5 +81,26 @@ public struct ProtoSet: Sendable {
             if scopeParts.isEmpty { return nil }
             scopeParts.removeLast()
         }
+    }
+
+    /// True when a message of type `start` holds, through singular, optional or oneof message
+    /// fields (not repeated or map ones), a message of type `target`: such a field must be boxed.
+    public func reaches(from start: String, to target: String) -> Bool {
+        var seen: Set<String> = []
+        var stack = [start]
+        while let name = stack.popLast() {
+            if name == target { return true }
+            guard seen.insert(name).inserted, let message = messages[name], let file = symbols[name]?.file else { continue }
+            for field in message.fields {
+                switch field.label {
+                case .repeated, .map: continue
+                case .singular, .optional: break
+                }
+                guard case .named(let typeName) = field.type,
+                      let (fullName, symbol) = resolve(typeName, scope: name, from: file), symbol.kind == .message else { continue }
+                stack.append(fullName)
+            }
+        }
+        return false
     }
 }

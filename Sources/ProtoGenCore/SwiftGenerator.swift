@@ -95,7 +95,13 @@ public struct SwiftGenerator {
         var name: String
         /// For a oneof member, the property that holds the oneof, and its enum type.
         var oneof: (property: String, type: String)?
-        var tag: UInt32 { value.tag(decl.number) }
+        /// True when the field's message type contains this message: stored in a ``ProtoBox``.
+        var boxed = false
+        /// The tag of one value; a map entry is always length-delimited.
+        var tag: UInt32 {
+            if case .map = decl.label { return ProtoWireTag.lengthDelimited(decl.number) }
+            return value.tag(decl.number)
+        }
         var tagSize: Int { ValueType.tagSize(tag) }
     }
 
@@ -115,6 +121,12 @@ public struct SwiftGenerator {
             let value = try valueType(of: decl, scope: fullName)
             var field = Field(decl: decl, value: value, name: Naming.memberName(Naming.lowerCamel(decl.name)))
             if let index = decl.oneofIndex { field.oneof = (oneofs[index].property, oneofs[index].type) }
+            if value.isMessage, case .named(let typeName) = decl.type, let target = protoSet.resolve(typeName, scope: fullName, from: file.path) {
+                switch decl.label {
+                case .singular, .optional: field.boxed = protoSet.reaches(from: target.fullName, to: fullName)
+                case .repeated, .map: break
+                }
+            }
             if case .map(let key) = decl.label, key == .float || key == .double || key == .bytes {
                 throw fail(decl.line, "invalid map key type")
             }
@@ -144,6 +156,15 @@ public struct SwiftGenerator {
                 }
                 out.line()
                 out.doc(field.decl.doc)
+                if field.boxed {
+                    let storage = "_" + field.name.filter { $0 != "`" }
+                    out.line("public var \(field.name): \(propertyType(field)) {")
+                    out.line("    get { \(storage)?.value }")
+                    out.line("    set { \(storage) = newValue.map(ProtoBox.init) }")
+                    out.line("}")
+                    out.line("private var \(storage): ProtoBox<\(field.value.swiftType)>?")
+                    continue
+                }
                 out.line("public var \(field.name): \(propertyType(field))\(propertyDefault(field))")
             }
             out.line()
@@ -153,7 +174,8 @@ public struct SwiftGenerator {
             for oneof in oneofs {
                 out.line()
                 out.doc(["The fields of oneof `\(oneof.decl.name)`."])
-                try out.block("public enum \(oneof.type): Sendable, Hashable") { (out: inout CodeWriter) throws(ProtoGenError) in
+                let indirect = fields.contains { $0.oneof?.type == oneof.type && $0.value.isMessage && self.isRecursive($0, in: fullName) }
+                try out.block("public \(indirect ? "indirect " : "")enum \(oneof.type): Sendable, Hashable") { (out: inout CodeWriter) throws(ProtoGenError) in
                     for (index, field) in fields.enumerated() where field.oneof?.type == oneof.type {
                         if index > 0, !field.decl.doc.isEmpty { out.line() }
                         out.doc(field.decl.doc)
@@ -211,6 +233,12 @@ public struct SwiftGenerator {
                 out.line("writer.writeUnknownFields(unknownFields)")
             }
         }
+    }
+
+    private func isRecursive(_ field: Field, in fullName: String) -> Bool {
+        guard case .named(let typeName) = field.decl.type,
+              let target = protoSet.resolve(typeName, scope: fullName, from: file.path) else { return false }
+        return protoSet.reaches(from: target.fullName, to: fullName)
     }
 
     private func propertyType(_ field: Field) -> String {
