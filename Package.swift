@@ -62,7 +62,7 @@ let package = Package(
         // Tests.
         .testTarget(name: "ProtoWireTests", dependencies: ["ProtoWire", "InteropAPI", "WireTestMessages"], exclude: ["Fixtures"]),
         .testTarget(name: "ProtoGenTests", dependencies: ["ProtoGenCore"]),
-        .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore", "GRPCHealth", "InteropAPI"]),
+        .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore", "ProtoWire", "GRPCHealth", "InteropAPI"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"]),
         .testTarget(name: "RPCNIOTests", dependencies: ["RPCNIO", "RPCCore", "InteropAPI", "GRPCHealth"]),
     ]
