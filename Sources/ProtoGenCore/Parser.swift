@@ -365,7 +365,7 @@ public struct ProtoParser {
             if message.reservedNames.contains(field.name) {
                 throw ProtoGenError(file: file, line: field.line, message: "field name \(field.name) is reserved")
             }
-            if !field.packed, case .repeated = field.label {} else if !field.packed {
+            if !field.packed, field.label != .repeated {
                 throw ProtoGenError(file: file, line: field.line, message: "[packed] applies only to repeated fields")
             }
         }

@@ -276,56 +276,66 @@ public struct SwiftGenerator {
         return parameters
     }
 
+    /// One `case` of the decode switch. The switch is on the field number alone (so it
+    /// compiles to a jump table); a value with an unexpected wire type is kept as unknown.
     private func emitDecodeCases(_ field: Field, into out: inout CodeWriter) {
-        let number = field.decl.number
         let value = field.value
         let property = "self.\(field.name)"
-        let caseHeader = "case \(number) where reader.wireType == .\(value.wireType):"
+        var body: [String] = []
+        var wireType = value.wireType
         if let oneof = field.oneof {
-            out.line(caseHeader)
             if value.isMessage {
-                out.line("    var value = \(value.swiftType)()")
-                out.line("    if case .\(field.name)(let existing)? = self.\(oneof.property) { value = existing }")
-                out.line("    try reader.readMessage(into: &value)")
-                out.line("    self.\(oneof.property) = .\(field.name)(value)")
+                body = [
+                    "var value = \(value.swiftType)()",
+                    "if case .\(field.name)(let existing)? = self.\(oneof.property) { value = existing }",
+                    "try reader.readMessage(into: &value)",
+                    "self.\(oneof.property) = .\(field.name)(value)",
+                ]
             } else {
-                out.line("    self.\(oneof.property) = .\(field.name)(\(value.readExpression))")
+                body = ["self.\(oneof.property) = .\(field.name)(\(value.readExpression))"]
             }
-            return
+        } else {
+            switch field.decl.label {
+            case .singular, .optional:
+                body = [value.isMessage ? "try reader.readMessage(into: &\(property))" : "\(property) = \(value.readExpression)"]
+            case .repeated:
+                if value.isPackable {
+                    out.line("case \(field.decl.number):")
+                    out.line("    switch reader.wireType {")
+                    out.line("    case .lengthDelimited: try reader.readPacked\(value.method)(into: &\(property))")
+                    out.line("    case .\(value.wireType): \(property).append(\(value.readExpression))")
+                    out.line("    default: try reader.skipField(into: &unknownFields)")
+                    out.line("    }")
+                    return
+                }
+                body = value.isMessage
+                    ? ["var value = \(value.swiftType)()", "try reader.readMessage(into: &value)", "\(property).append(value)"]
+                    : ["\(property).append(\(value.readExpression))"]
+            case .map(let keyScalar):
+                let key = ValueType(scalar: keyScalar)
+                wireType = "lengthDelimited"
+                body = [
+                    "var key: \(key.swiftType) = \(key.defaultValue)",
+                    "var value: \(value.swiftType) = \(value.defaultValue)",
+                    "try reader.readMapEntry { (reader: inout ProtoReader, field: Int) throws(ProtoDecodingError) in",
+                    "    switch field {",
+                    "    case 1 where reader.wireType == .\(key.wireType): key = \(key.readExpression)",
+                    value.isMessage
+                        ? "    case 2 where reader.wireType == .lengthDelimited: try reader.readMessage(into: &value)"
+                        : "    case 2 where reader.wireType == .\(value.wireType): value = \(value.readExpression)",
+                    "    default: try reader.skipField()",
+                    "    }",
+                    "}",
+                    "\(property)[key] = value",
+                ]
+            }
         }
-        switch field.decl.label {
-        case .singular, .optional:
-            out.line(caseHeader)
-            out.line(value.isMessage ? "    try reader.readMessage(into: &\(property))" : "    \(property) = \(value.readExpression)")
-        case .repeated:
-            if value.isPackable {
-                out.line("case \(number) where reader.wireType == .lengthDelimited:")
-                out.line("    try reader.readPacked\(value.method)(into: &\(property))")
-            }
-            out.line(caseHeader)
-            if value.isMessage {
-                out.line("    var value = \(value.swiftType)()")
-                out.line("    try reader.readMessage(into: &value)")
-                out.line("    \(property).append(value)")
-            } else {
-                out.line("    \(property).append(\(value.readExpression))")
-            }
-        case .map(let keyScalar):
-            let key = ValueType(scalar: keyScalar)
-            out.line("case \(number) where reader.wireType == .lengthDelimited:")
-            out.line("    var key: \(key.swiftType) = \(key.defaultValue)")
-            out.line("    var value: \(value.swiftType) = \(value.defaultValue)")
-            out.line("    try reader.readMapEntry { (reader: inout ProtoReader, field: Int) throws(ProtoDecodingError) in")
-            out.line("        switch field {")
-            out.line("        case 1 where reader.wireType == .\(key.wireType): key = \(key.readExpression)")
-            out.line(value.isMessage
-                ? "        case 2 where reader.wireType == .lengthDelimited: try reader.readMessage(into: &value)"
-                : "        case 2 where reader.wireType == .\(value.wireType): value = \(value.readExpression)")
-            out.line("        default: try reader.skipField()")
-            out.line("        }")
-            out.line("    }")
-            out.line("    \(property)[key] = value")
-        }
+        out.line("case \(field.decl.number):")
+        out.line("    guard reader.wireType == .\(wireType) else {")
+        out.line("        try reader.skipField(into: &unknownFields)")
+        out.line("        continue")
+        out.line("    }")
+        for line in body { out.line("    " + line) }
     }
 
     private func mapEntrySize(_ field: Field, key keyScalar: ScalarType) -> String {

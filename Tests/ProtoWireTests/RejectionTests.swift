@@ -34,6 +34,9 @@ import WireTestMessages
         Bad(description: "string with invalid UTF-8", bytes: [0x72, 0x02, 0xC3, 0x28], error: .invalidUTF8),
         Bad(description: "string with overlong UTF-8", bytes: [0x72, 0x02, 0xC0, 0x80], error: .invalidUTF8),
         Bad(description: "string with a UTF-16 surrogate", bytes: [0x72, 0x03, 0xED, 0xA0, 0x80], error: .invalidUTF8),
+        Bad(description: "string with a truncated 4-byte sequence repaired to the same length", bytes: [0x72, 0x04, 0xF0, 0x90, 0x80, 0x41], error: .invalidUTF8),
+        Bad(description: "string above U+10FFFF", bytes: [0x72, 0x04, 0xF4, 0x90, 0x80, 0x80], error: .invalidUTF8),
+        Bad(description: "string with a lone continuation byte", bytes: [0x72, 0x0A] + Array("abcdefgh".utf8) + [0x80, 0x41], error: .invalidUTF8),
         Bad(description: "string cut inside a character", bytes: [0x72, 0x01, 0xE2], error: .invalidUTF8),
         Bad(description: "repeated string with invalid UTF-8", bytes: [0xAA, 0x02, 0x01, 0xFF], error: .invalidUTF8),
         Bad(description: "map key with invalid UTF-8", bytes: [0x92, 0x03, 0x03, 0x0A, 0x01, 0xFF], error: .invalidUTF8),
@@ -116,6 +119,14 @@ import WireTestMessages
         #expect(message.fInt32 == 0)
         #expect(message.unknownFields.bytes == bytes)
         #expect(message.serializedBytes() == bytes)
+    }
+
+    @Test func validStringsIncludingTheReplacementCharacterAreAccepted() throws {
+        for text in ["", "\u{FFFD}", "a\u{FFFD}b", "\u{10FFFF}", "\u{7FF}\u{800}\u{FFFF}\u{10000}", String(repeating: "x\u{e9}", count: 40)] {
+            let bytes = Array(text.utf8)
+            let message = try AllTypes(serializedBytes: [0x72, UInt8(bytes.count)] + bytes)
+            #expect(message.fString == text)
+        }
     }
 
     @Test func bytesFieldsTakeAnyBytes() throws {

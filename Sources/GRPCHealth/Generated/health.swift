@@ -34,7 +34,11 @@ public struct HealthCheckRequest: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .lengthDelimited:
+            case 1:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.service = try reader.readString()
             default:
                 try reader.skipField(into: &unknownFields)
@@ -108,7 +112,11 @@ public struct HealthCheckResponse: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .varint:
+            case 1:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.status = try reader.readEnum()
             default:
                 try reader.skipField(into: &unknownFields)

@@ -37,9 +37,17 @@ public struct EchoRequest: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .lengthDelimited:
+            case 1:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.payload = try reader.readBytes()
-            case 2 where reader.wireType == .lengthDelimited:
+            case 2:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.text = try reader.readString()
             default:
                 try reader.skipField(into: &unknownFields)
@@ -88,9 +96,17 @@ public struct EchoResponse: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .lengthDelimited:
+            case 1:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.payload = try reader.readBytes()
-            case 2 where reader.wireType == .lengthDelimited:
+            case 2:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.text = try reader.readString()
             default:
                 try reader.skipField(into: &unknownFields)
@@ -141,9 +157,17 @@ public struct FailRequest: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .varint:
+            case 1:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.code = try reader.readInt32()
-            case 2 where reader.wireType == .lengthDelimited:
+            case 2:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.message = try reader.readString()
             default:
                 try reader.skipField(into: &unknownFields)
@@ -214,7 +238,11 @@ public struct SlowRequest: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .varint:
+            case 1:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.delayMs = try reader.readUInt32()
             default:
                 try reader.skipField(into: &unknownFields)
@@ -258,7 +286,11 @@ public struct SlowResponse: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .varint:
+            case 1:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.cancelled = try reader.readBool()
             default:
                 try reader.skipField(into: &unknownFields)
@@ -304,9 +336,17 @@ public struct LargeRequest: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .varint:
+            case 1:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.sizeBytes = try reader.readUInt32()
-            case 2 where reader.wireType == .lengthDelimited:
+            case 2:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.payload = try reader.readBytes()
             default:
                 try reader.skipField(into: &unknownFields)
@@ -360,11 +400,23 @@ public struct LargeResponse: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .lengthDelimited:
+            case 1:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.payload = try reader.readBytes()
-            case 2 where reader.wireType == .varint:
+            case 2:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.receivedChecksum = try reader.readUInt32()
-            case 3 where reader.wireType == .varint:
+            case 3:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.receivedBytes = try reader.readUInt64()
             default:
                 try reader.skipField(into: &unknownFields)
@@ -419,9 +471,17 @@ public struct MetadataEntry: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .lengthDelimited:
+            case 1:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.key = try reader.readString()
-            case 2 where reader.wireType == .lengthDelimited:
+            case 2:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.value = try reader.readBytes()
             default:
                 try reader.skipField(into: &unknownFields)
@@ -493,7 +553,11 @@ public struct EchoMetadataResponse: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .lengthDelimited:
+            case 1:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 var value = MetadataEntry()
                 try reader.readMessage(into: &value)
                 self.entries.append(value)
@@ -561,7 +625,11 @@ public struct GetCancellationsResponse: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .varint:
+            case 1:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.cancelledCalls = try reader.readUInt64()
             default:
                 try reader.skipField(into: &unknownFields)

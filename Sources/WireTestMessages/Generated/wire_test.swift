@@ -29,9 +29,17 @@ public struct Nested: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .varint:
+            case 1:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.id = try reader.readInt32()
-            case 2 where reader.wireType == .lengthDelimited:
+            case 2:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.label = try reader.readString()
             default:
                 try reader.skipField(into: &unknownFields)
@@ -169,7 +177,11 @@ public struct AllTypes: ProtoMessage {
         public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
             while let field = try reader.nextField() {
                 switch field {
-                case 1 where reader.wireType == .varint:
+                case 1:
+                    guard reader.wireType == .varint else {
+                        try reader.skipField(into: &unknownFields)
+                        continue
+                    }
                     self.value = try reader.readSInt64()
                 default:
                     try reader.skipField(into: &unknownFields)
@@ -269,85 +281,193 @@ public struct AllTypes: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .fixed64:
+            case 1:
+                guard reader.wireType == .fixed64 else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.fDouble = try reader.readDouble()
-            case 2 where reader.wireType == .fixed32:
+            case 2:
+                guard reader.wireType == .fixed32 else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.fFloat = try reader.readFloat()
-            case 3 where reader.wireType == .varint:
+            case 3:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.fInt32 = try reader.readInt32()
-            case 4 where reader.wireType == .varint:
+            case 4:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.fInt64 = try reader.readInt64()
-            case 5 where reader.wireType == .varint:
+            case 5:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.fUint32 = try reader.readUInt32()
-            case 6 where reader.wireType == .varint:
+            case 6:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.fUint64 = try reader.readUInt64()
-            case 7 where reader.wireType == .varint:
+            case 7:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.fSint32 = try reader.readSInt32()
-            case 8 where reader.wireType == .varint:
+            case 8:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.fSint64 = try reader.readSInt64()
-            case 9 where reader.wireType == .fixed32:
+            case 9:
+                guard reader.wireType == .fixed32 else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.fFixed32 = try reader.readFixed32()
-            case 10 where reader.wireType == .fixed64:
+            case 10:
+                guard reader.wireType == .fixed64 else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.fFixed64 = try reader.readFixed64()
-            case 11 where reader.wireType == .fixed32:
+            case 11:
+                guard reader.wireType == .fixed32 else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.fSfixed32 = try reader.readSFixed32()
-            case 12 where reader.wireType == .fixed64:
+            case 12:
+                guard reader.wireType == .fixed64 else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.fSfixed64 = try reader.readSFixed64()
-            case 13 where reader.wireType == .varint:
+            case 13:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.fBool = try reader.readBool()
-            case 14 where reader.wireType == .lengthDelimited:
+            case 14:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.fString = try reader.readString()
-            case 15 where reader.wireType == .lengthDelimited:
+            case 15:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.fBytes = try reader.readBytes()
-            case 16 where reader.wireType == .varint:
+            case 16:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.fColor = try reader.readEnum()
-            case 17 where reader.wireType == .lengthDelimited:
+            case 17:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 try reader.readMessage(into: &self.fNested)
-            case 18 where reader.wireType == .varint:
+            case 18:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.mood = try reader.readEnum()
-            case 19 where reader.wireType == .lengthDelimited:
+            case 19:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 try reader.readMessage(into: &self.inner)
-            case 31 where reader.wireType == .lengthDelimited:
-                try reader.readPackedInt32(into: &self.rInt32)
-            case 31 where reader.wireType == .varint:
-                self.rInt32.append(try reader.readInt32())
-            case 32 where reader.wireType == .lengthDelimited:
-                try reader.readPackedSInt64(into: &self.rSint64)
-            case 32 where reader.wireType == .varint:
-                self.rSint64.append(try reader.readSInt64())
-            case 33 where reader.wireType == .lengthDelimited:
-                try reader.readPackedDouble(into: &self.rDouble)
-            case 33 where reader.wireType == .fixed64:
-                self.rDouble.append(try reader.readDouble())
-            case 34 where reader.wireType == .lengthDelimited:
-                try reader.readPackedFixed32(into: &self.rFixed32)
-            case 34 where reader.wireType == .fixed32:
-                self.rFixed32.append(try reader.readFixed32())
-            case 35 where reader.wireType == .lengthDelimited:
-                try reader.readPackedBool(into: &self.rBool)
-            case 35 where reader.wireType == .varint:
-                self.rBool.append(try reader.readBool())
-            case 36 where reader.wireType == .lengthDelimited:
-                try reader.readPackedEnum(into: &self.rColor)
-            case 36 where reader.wireType == .varint:
-                self.rColor.append(try reader.readEnum())
-            case 37 where reader.wireType == .lengthDelimited:
+            case 31:
+                switch reader.wireType {
+                case .lengthDelimited: try reader.readPackedInt32(into: &self.rInt32)
+                case .varint: self.rInt32.append(try reader.readInt32())
+                default: try reader.skipField(into: &unknownFields)
+                }
+            case 32:
+                switch reader.wireType {
+                case .lengthDelimited: try reader.readPackedSInt64(into: &self.rSint64)
+                case .varint: self.rSint64.append(try reader.readSInt64())
+                default: try reader.skipField(into: &unknownFields)
+                }
+            case 33:
+                switch reader.wireType {
+                case .lengthDelimited: try reader.readPackedDouble(into: &self.rDouble)
+                case .fixed64: self.rDouble.append(try reader.readDouble())
+                default: try reader.skipField(into: &unknownFields)
+                }
+            case 34:
+                switch reader.wireType {
+                case .lengthDelimited: try reader.readPackedFixed32(into: &self.rFixed32)
+                case .fixed32: self.rFixed32.append(try reader.readFixed32())
+                default: try reader.skipField(into: &unknownFields)
+                }
+            case 35:
+                switch reader.wireType {
+                case .lengthDelimited: try reader.readPackedBool(into: &self.rBool)
+                case .varint: self.rBool.append(try reader.readBool())
+                default: try reader.skipField(into: &unknownFields)
+                }
+            case 36:
+                switch reader.wireType {
+                case .lengthDelimited: try reader.readPackedEnum(into: &self.rColor)
+                case .varint: self.rColor.append(try reader.readEnum())
+                default: try reader.skipField(into: &unknownFields)
+                }
+            case 37:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.rString.append(try reader.readString())
-            case 38 where reader.wireType == .lengthDelimited:
+            case 38:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.rBytes.append(try reader.readBytes())
-            case 39 where reader.wireType == .lengthDelimited:
+            case 39:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 var value = Nested()
                 try reader.readMessage(into: &value)
                 self.rNested.append(value)
-            case 40 where reader.wireType == .lengthDelimited:
-                try reader.readPackedUInt64(into: &self.rUint64)
-            case 40 where reader.wireType == .varint:
-                self.rUint64.append(try reader.readUInt64())
-            case 41 where reader.wireType == .lengthDelimited:
-                try reader.readPackedFloat(into: &self.rFloat)
-            case 41 where reader.wireType == .fixed32:
-                self.rFloat.append(try reader.readFloat())
-            case 50 where reader.wireType == .lengthDelimited:
+            case 40:
+                switch reader.wireType {
+                case .lengthDelimited: try reader.readPackedUInt64(into: &self.rUint64)
+                case .varint: self.rUint64.append(try reader.readUInt64())
+                default: try reader.skipField(into: &unknownFields)
+                }
+            case 41:
+                switch reader.wireType {
+                case .lengthDelimited: try reader.readPackedFloat(into: &self.rFloat)
+                case .fixed32: self.rFloat.append(try reader.readFloat())
+                default: try reader.skipField(into: &unknownFields)
+                }
+            case 50:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 var key: String = ""
                 var value: Int64 = 0
                 try reader.readMapEntry { (reader: inout ProtoReader, field: Int) throws(ProtoDecodingError) in
@@ -358,7 +478,11 @@ public struct AllTypes: ProtoMessage {
                     }
                 }
                 self.mStringInt64[key] = value
-            case 51 where reader.wireType == .lengthDelimited:
+            case 51:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 var key: Int32 = 0
                 var value: Nested = Nested()
                 try reader.readMapEntry { (reader: inout ProtoReader, field: Int) throws(ProtoDecodingError) in
@@ -369,22 +493,50 @@ public struct AllTypes: ProtoMessage {
                     }
                 }
                 self.mInt32Nested[key] = value
-            case 60 where reader.wireType == .lengthDelimited:
+            case 60:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.choice = .oString(try reader.readString())
-            case 61 where reader.wireType == .lengthDelimited:
+            case 61:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 var value = Nested()
                 if case .oNested(let existing)? = self.choice { value = existing }
                 try reader.readMessage(into: &value)
                 self.choice = .oNested(value)
-            case 62 where reader.wireType == .varint:
+            case 62:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.choice = .oInt32(try reader.readInt32())
-            case 70 where reader.wireType == .varint:
+            case 70:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.optInt32 = try reader.readInt32()
-            case 71 where reader.wireType == .lengthDelimited:
+            case 71:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.optString = try reader.readString()
-            case 72 where reader.wireType == .varint:
+            case 72:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.optColor = try reader.readEnum()
-            case 536870911 where reader.wireType == .varint:
+            case 536870911:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.maxFieldNumber = try reader.readInt32()
             default:
                 try reader.skipField(into: &unknownFields)
@@ -646,38 +798,54 @@ public struct UnpackedTypes: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 31 where reader.wireType == .lengthDelimited:
-                try reader.readPackedInt32(into: &self.rInt32)
-            case 31 where reader.wireType == .varint:
-                self.rInt32.append(try reader.readInt32())
-            case 32 where reader.wireType == .lengthDelimited:
-                try reader.readPackedSInt64(into: &self.rSint64)
-            case 32 where reader.wireType == .varint:
-                self.rSint64.append(try reader.readSInt64())
-            case 33 where reader.wireType == .lengthDelimited:
-                try reader.readPackedDouble(into: &self.rDouble)
-            case 33 where reader.wireType == .fixed64:
-                self.rDouble.append(try reader.readDouble())
-            case 34 where reader.wireType == .lengthDelimited:
-                try reader.readPackedFixed32(into: &self.rFixed32)
-            case 34 where reader.wireType == .fixed32:
-                self.rFixed32.append(try reader.readFixed32())
-            case 35 where reader.wireType == .lengthDelimited:
-                try reader.readPackedBool(into: &self.rBool)
-            case 35 where reader.wireType == .varint:
-                self.rBool.append(try reader.readBool())
-            case 36 where reader.wireType == .lengthDelimited:
-                try reader.readPackedEnum(into: &self.rColor)
-            case 36 where reader.wireType == .varint:
-                self.rColor.append(try reader.readEnum())
-            case 40 where reader.wireType == .lengthDelimited:
-                try reader.readPackedUInt64(into: &self.rUint64)
-            case 40 where reader.wireType == .varint:
-                self.rUint64.append(try reader.readUInt64())
-            case 41 where reader.wireType == .lengthDelimited:
-                try reader.readPackedFloat(into: &self.rFloat)
-            case 41 where reader.wireType == .fixed32:
-                self.rFloat.append(try reader.readFloat())
+            case 31:
+                switch reader.wireType {
+                case .lengthDelimited: try reader.readPackedInt32(into: &self.rInt32)
+                case .varint: self.rInt32.append(try reader.readInt32())
+                default: try reader.skipField(into: &unknownFields)
+                }
+            case 32:
+                switch reader.wireType {
+                case .lengthDelimited: try reader.readPackedSInt64(into: &self.rSint64)
+                case .varint: self.rSint64.append(try reader.readSInt64())
+                default: try reader.skipField(into: &unknownFields)
+                }
+            case 33:
+                switch reader.wireType {
+                case .lengthDelimited: try reader.readPackedDouble(into: &self.rDouble)
+                case .fixed64: self.rDouble.append(try reader.readDouble())
+                default: try reader.skipField(into: &unknownFields)
+                }
+            case 34:
+                switch reader.wireType {
+                case .lengthDelimited: try reader.readPackedFixed32(into: &self.rFixed32)
+                case .fixed32: self.rFixed32.append(try reader.readFixed32())
+                default: try reader.skipField(into: &unknownFields)
+                }
+            case 35:
+                switch reader.wireType {
+                case .lengthDelimited: try reader.readPackedBool(into: &self.rBool)
+                case .varint: self.rBool.append(try reader.readBool())
+                default: try reader.skipField(into: &unknownFields)
+                }
+            case 36:
+                switch reader.wireType {
+                case .lengthDelimited: try reader.readPackedEnum(into: &self.rColor)
+                case .varint: self.rColor.append(try reader.readEnum())
+                default: try reader.skipField(into: &unknownFields)
+                }
+            case 40:
+                switch reader.wireType {
+                case .lengthDelimited: try reader.readPackedUInt64(into: &self.rUint64)
+                case .varint: self.rUint64.append(try reader.readUInt64())
+                default: try reader.skipField(into: &unknownFields)
+                }
+            case 41:
+                switch reader.wireType {
+                case .lengthDelimited: try reader.readPackedFloat(into: &self.rFloat)
+                case .fixed32: self.rFloat.append(try reader.readFloat())
+                default: try reader.skipField(into: &unknownFields)
+                }
             default:
                 try reader.skipField(into: &unknownFields)
             }
@@ -772,19 +940,47 @@ public struct NestedV2: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .varint:
+            case 1:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.id = try reader.readInt32()
-            case 2 where reader.wireType == .lengthDelimited:
+            case 2:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.label = try reader.readString()
-            case 3 where reader.wireType == .fixed64:
+            case 3:
+                guard reader.wireType == .fixed64 else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.extraFixed64 = try reader.readFixed64()
-            case 4 where reader.wireType == .lengthDelimited:
+            case 4:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.extraString = try reader.readString()
-            case 5 where reader.wireType == .varint:
+            case 5:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.extraSint32 = try reader.readSInt32()
-            case 6 where reader.wireType == .fixed32:
+            case 6:
+                guard reader.wireType == .fixed32 else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.extraFixed32 = try reader.readFixed32()
-            case 7 where reader.wireType == .lengthDelimited:
+            case 7:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 try reader.readMessage(into: &self.extraMessage)
             default:
                 try reader.skipField(into: &unknownFields)
@@ -872,11 +1068,23 @@ public struct Recursive: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .lengthDelimited:
+            case 1:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 try reader.readMessage(into: &self.child)
-            case 2 where reader.wireType == .varint:
+            case 2:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.value = try reader.readInt32()
-            case 3 where reader.wireType == .lengthDelimited:
+            case 3:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 var value = Recursive()
                 if case .other(let existing)? = self.link { value = existing }
                 try reader.readMessage(into: &value)
