@@ -37,6 +37,7 @@ let package = Package(
         .target(name: "HTTP2", dependencies: ["CNGHTTP2"], swiftSettings: strictSettings),
         .target(name: "ProtoGenCore", swiftSettings: strictSettings),
         .target(name: "OpenSSLCrypto", dependencies: ["COpenSSL"], swiftSettings: strictSettings),
+        .target(name: "ServiceConfig", swiftSettings: strictSettings),
 
         // I/O.
         .target(
@@ -62,6 +63,17 @@ let package = Package(
         // Service APIs generated from proto/.
         .target(name: "GRPCHealth", dependencies: ["ProtoWire", "RPCCore"], swiftSettings: strictSettings),
         .target(name: "InteropAPI", dependencies: ["ProtoWire", "RPCCore"], swiftSettings: strictSettings),
+        .target(name: "AuthAPI", dependencies: ["ProtoWire", "RPCCore"], swiftSettings: strictSettings),
+
+        // Services.
+        .target(
+            name: "AuthServer",
+            dependencies: [
+                "AuthAPI", "AuthTokens", "OpenSSLCrypto", "Postgres", "RPCCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings),
 
         // Executables.
         .executableTarget(name: "protogen", dependencies: ["ProtoGenCore"], swiftSettings: strictSettings),
@@ -80,6 +92,7 @@ let package = Package(
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"]),
         .testTarget(name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto"]),
         .testTarget(name: "AuthTokensTests", dependencies: ["AuthTokens", "OpenSSLCrypto", "RPCCore"]),
+        .testTarget(name: "AuthServerTests", dependencies: ["AuthServer", "AuthAPI", "AuthTokens", "OpenSSLCrypto", "Postgres", "RPCCore"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "RPCCore"]),
         .testTarget(
             name: "RPCNIOTests",

@@ -42,7 +42,7 @@ extension PostgresPool {
             for migration in sorted where !applied.contains(migration.version) {
                 try connection.query("BEGIN")
                 do {
-                    try connection.query(migration.sql)
+                    try connection.execute(script: migration.sql)
                     try connection.query(
                         "INSERT INTO schema_migrations (service, version, name) VALUES ($1, $2, $3)",
                         [.text(service), .int(Int64(migration.version)), .text(migration.name)])

@@ -101,6 +101,26 @@ public final class PostgresConnection {
         }
     }
 
+    /// Runs a script of one or more statements with no parameters (`PQexec`), e.g. a migration.
+    /// Never pass user input here: it has no parameter binding.
+    public func execute(script: String) throws(PostgresError) {
+        guard let result = PQexec(raw, script) else {
+            throw PostgresError(kind: .connection, message: Self.trimmed(PQerrorMessage(raw)))
+        }
+        defer { PQclear(result) }
+        switch PQresultStatus(result) {
+        case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
+            return
+        default:
+            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+            let message = Self.trimmed(PQresultErrorMessage(result))
+            if PQstatus(raw) != CONNECTION_OK || state == nil || state!.hasPrefix("08") || state == "57P01" {
+                throw PostgresError(kind: .connection, sqlState: state, message: message)
+            }
+            throw PostgresError(kind: .query, sqlState: state, message: message)
+        }
+    }
+
     private static func rows(from result: OpaquePointer) -> PostgresRows {
         let columnCount = Int(PQnfields(result))
         let rowCount = Int(PQntuples(result))

@@ -1,0 +1,130 @@
+import NIOCore
+import NIOPosix
+public import OpenSSLCrypto
+
+/// Django's `PBKDF2PasswordHasher`: `pbkdf2_sha256$<iterations>$<salt>$<base64 hash>`, so
+/// accounts carried over from the original service keep working.
+///
+/// Hashing is CPU-bound (about 0.3–0.5 s at 600,000 iterations): run it through
+/// ``PasswordHashingPool``, never on an event loop.
+public struct DjangoPasswordHasher: Sendable {
+    /// Iterations for new hashes. Existing hashes verify with their own count.
+    public let iterations: Int
+
+    public init(iterations: Int = 600_000) {
+        self.iterations = iterations
+    }
+
+    /// A new hash of `password` with a random 22-character salt (as Django makes them).
+    public func hash(_ password: String) throws(CryptoError) -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        let salt = String(Crypto.randomBytes(22).map { alphabet[Int($0) % alphabet.count] })
+        return try encode(password, salt: salt, iterations: iterations)
+    }
+
+    /// The hash of `password` with the given salt and count.
+    public func encode(_ password: String, salt: String, iterations: Int) throws(CryptoError) -> String {
+        let derived = try Crypto.pbkdf2SHA256(password: Array(password.utf8), salt: Array(salt.utf8), iterations: iterations, length: 32)
+        return "pbkdf2_sha256$\(iterations)$\(salt)$\(Base64Standard.encode(derived))"
+    }
+
+    /// Whether `password` matches `encoded`, compared in constant time. A malformed or
+    /// foreign-algorithm `encoded` is `false` (after the same work, so timing tells nothing).
+    public func verify(_ password: String, against encoded: String) -> Bool {
+        let parts = encoded.split(separator: "$", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == "pbkdf2_sha256", let count = Int(parts[1]), (1...10_000_000).contains(count),
+              !parts[2].isEmpty, !parts[2].contains("$"), let expected = Base64Standard.decode(String(parts[3]))
+        else {
+            _ = try? encode(password, salt: "invalid-hash-salt", iterations: iterations)
+            return false
+        }
+        guard let derived = try? Crypto.pbkdf2SHA256(password: Array(password.utf8), salt: Array(parts[2].utf8), iterations: count, length: 32) else {
+            return false
+        }
+        return Crypto.constantTimeEquals(derived, expected)
+    }
+
+    /// Whether `encoded` was made with fewer iterations than new hashes use (re-hash on login).
+    public func needsUpgrade(_ encoded: String) -> Bool {
+        let parts = encoded.split(separator: "$")
+        guard parts.count == 4, let count = Int(parts[1]) else { return true }
+        return count < iterations
+    }
+}
+
+/// Runs password hashing on a few dedicated threads (by default one per core), so that a burst
+/// of logins queues here instead of starving the event loops or the Swift task pool.
+public final class PasswordHashingPool: Sendable {
+    public let hasher: DjangoPasswordHasher
+    private let threads: NIOThreadPool
+    /// A hash of a random password, verified against when the user does not exist so that an
+    /// unknown user costs the same time as a wrong password.
+    private let decoyHash: String
+
+    public init(hasher: DjangoPasswordHasher, threads count: Int? = nil) throws(CryptoError) {
+        self.hasher = hasher
+        self.threads = NIOThreadPool(numberOfThreads: max(1, count ?? System.coreCount))
+        threads.start()
+        decoyHash = try hasher.encode(Crypto.hex(Crypto.randomBytes(16)), salt: "decoysaltdecoysalt", iterations: hasher.iterations)
+    }
+
+    public func hash(_ password: String) async throws -> String {
+        let hasher = self.hasher
+        return try await threads.runIfActive { try hasher.hash(password) }
+    }
+
+    /// Verifies against `encoded`, or against the decoy when it is `nil` (always `false`).
+    public func verify(_ password: String, against encoded: String?) async throws -> Bool {
+        let hasher = self.hasher
+        let target = encoded ?? decoyHash
+        let matched = try await threads.runIfActive { hasher.verify(password, against: target) }
+        return encoded != nil && matched
+    }
+
+    public func shutdown() async {
+        try? await threads.shutdownGracefully()
+    }
+}
+
+/// Padded standard base64, as Django writes hashes.
+enum Base64Standard {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    static func encode(_ bytes: [UInt8]) -> String {
+        var out: [UInt8] = []
+        var index = 0
+        while index < bytes.count {
+            let chunk = Array(bytes[index..<min(index + 3, bytes.count)])
+            let value = UInt32(chunk[0]) << 16 | UInt32(chunk.count > 1 ? chunk[1] : 0) << 8 | UInt32(chunk.count > 2 ? chunk[2] : 0)
+            out.append(alphabet[Int(value >> 18 & 63)])
+            out.append(alphabet[Int(value >> 12 & 63)])
+            out.append(chunk.count > 1 ? alphabet[Int(value >> 6 & 63)] : UInt8(ascii: "="))
+            out.append(chunk.count > 2 ? alphabet[Int(value & 63)] : UInt8(ascii: "="))
+            index += 3
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func decode(_ text: String) -> [UInt8]? {
+        var reverse = [UInt8](repeating: 0xFF, count: 256)
+        for (index, byte) in alphabet.enumerated() { reverse[Int(byte)] = UInt8(index) }
+        var input = Array(text.utf8)
+        guard input.count % 4 == 0 else { return nil }
+        var padding = 0
+        while input.last == UInt8(ascii: "=") && padding < 2 { input.removeLast(); padding += 1 }
+        var out: [UInt8] = []
+        var accumulator: UInt32 = 0
+        var bits = 0
+        for byte in input {
+            let value = reverse[Int(byte)]
+            if value == 0xFF { return nil }
+            accumulator = accumulator << 6 | UInt32(value)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+            }
+        }
+        return out
+    }
+}
