@@ -11,6 +11,10 @@ enum GRPCHeaders {
         var metadata = Metadata()
         for header in headers where !Metadata.isReserved(header.name) {
             if header.name.hasSuffix("-bin") {
+                if header.value.isEmpty {
+                    metadata.add(header.name, binary: [])
+                    continue
+                }
                 // Several values may arrive comma-joined.
                 for part in header.value.split(separator: ",", omittingEmptySubsequences: true) {
                     if let bytes = Base64.decode(part.trimmingASCIISpaces()) {
