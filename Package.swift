@@ -61,6 +61,11 @@ let package = Package(
         .testTarget(name: "ProtoGenTests", dependencies: ["ProtoGenCore"]),
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore", "GRPCHealth", "InteropAPI"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"]),
-        .testTarget(name: "RPCNIOTests", dependencies: ["RPCNIO", "RPCCore", "InteropAPI", "GRPCHealth"]),
+        .testTarget(
+            name: "RPCNIOTests",
+            dependencies: [
+                "RPCNIO", "RPCCore", "HTTP2", "InteropAPI", "GRPCHealth",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]),
     ]
 )

@@ -1,0 +1,157 @@
+public import HTTP2
+public import NIOCore
+import NIOConcurrencyHelpers
+public import NIOPosix
+public import RPCCore
+
+/// One finished call, as a server reports it to ``RPCServer/Configuration/onCallFinished``.
+public struct CallRecord: Sendable {
+    /// `/package.Service/Method`.
+    public var path: String
+    /// The status the client was sent.
+    public var code: StatusCode
+    /// Time from dispatch to result.
+    public var duration: Duration
+}
+
+/// Counts calls in flight and reports finished ones.
+final class ServerObserver: Sendable {
+    private let inFlight = NIOLockedValueBox(0)
+    private let onCallFinished: (@Sendable (CallRecord) -> Void)?
+
+    init(onCallFinished: (@Sendable (CallRecord) -> Void)?) {
+        self.onCallFinished = onCallFinished
+    }
+
+    var callsInFlight: Int { inFlight.withLockedValue { $0 } }
+
+    func callStarted() -> ContinuousClock.Instant {
+        inFlight.withLockedValue { $0 += 1 }
+        return .now
+    }
+
+    func callFinished(path: String, started: ContinuousClock.Instant, result: Result<[UInt8], RPCError>) {
+        inFlight.withLockedValue { $0 -= 1 }
+        guard let onCallFinished else { return }
+        let code: StatusCode
+        switch result {
+        case .success: code = .ok
+        case .failure(let error): code = error.code
+        }
+        onCallFinished(CallRecord(path: path, code: code, duration: .now - started))
+    }
+}
+
+/// A gRPC server over cleartext HTTP/2 (h2c, prior knowledge), on SwiftNIO sockets and the
+/// nghttp2 protocol engine.
+///
+/// Serves the unary methods of a ``ServiceRegistry``. Every connection's protocol state lives
+/// on one event loop; handlers run as Swift tasks, so a slow handler never blocks the loop.
+/// Deadlines (`grpc-timeout`) cancel the handler and answer `DEADLINE_EXCEEDED`; a client's
+/// RST_STREAM cancels the handler's task.
+public final class RPCServer: Sendable {
+    /// Server settings; the defaults suit the services.
+    public struct Configuration: Sendable {
+        /// Address to bind.
+        public var host: String = "127.0.0.1"
+        /// Port to bind; 0 picks a free one (see ``start()``'s result).
+        public var port: Int = 0
+        /// Largest request or response message, in bytes. Larger ones are answered with
+        /// `RESOURCE_EXHAUSTED`.
+        public var maxMessageSize: Int = GRPCFraming.defaultMaxMessageSize
+        /// HTTP/2 settings advertised to clients.
+        public var http2 = HTTP2Session.Settings()
+        /// Called once per finished call (for logs and metrics). Must be fast and thread-safe.
+        public var onCallFinished: (@Sendable (CallRecord) -> Void)?
+
+        public init(host: String = "127.0.0.1", port: Int = 0) {
+            self.host = host
+            self.port = port
+        }
+    }
+
+    private struct State {
+        var serverChannel: (any Channel)?
+        var connections: [ObjectIdentifier: any Channel] = [:]
+        var isShuttingDown = false
+    }
+
+    private let configuration: Configuration
+    private let registry: ServiceRegistry
+    private let group: any EventLoopGroup
+    private let observer: ServerObserver
+    private let state = NIOLockedValueBox(State())
+
+    /// Creates a server; nothing is bound until ``start()``.
+    public init(configuration: Configuration, registry: ServiceRegistry, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+        self.configuration = configuration
+        self.registry = registry
+        self.group = group
+        self.observer = ServerObserver(onCallFinished: configuration.onCallFinished)
+    }
+
+    /// Calls currently running.
+    public var callsInFlight: Int { observer.callsInFlight }
+
+    /// Binds and starts accepting connections. Returns the bound port.
+    /// Throws when the address cannot be bound (for example, the port is taken).
+    @discardableResult
+    public func start() async throws -> Int {
+        let connectionConfiguration = ServerConnection.Configuration(
+            maxMessageSize: configuration.maxMessageSize, http2: configuration.http2)
+        let registry = self.registry
+        let observer = self.observer
+        let bootstrap = ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .childChannelInitializer { [weak self] channel in
+                self?.track(channel)
+                return channel.eventLoop.makeCompletedFuture {
+                    let handler = ServerChannelHandler(registry: registry, configuration: connectionConfiguration, observer: observer)
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                }
+            }
+        let channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
+        state.withLockedValue { $0.serverChannel = channel }
+        return channel.localAddress?.port ?? configuration.port
+    }
+
+    /// Stops accepting, sends GOAWAY on every connection, lets calls in flight finish for up to
+    /// `gracePeriod`, then closes whatever is left.
+    public func shutdown(gracePeriod: Duration = .seconds(10)) async {
+        let (server, connections) = state.withLockedValue { state -> ((any Channel)?, [any Channel]) in
+            state.isShuttingDown = true
+            return (state.serverChannel, Array(state.connections.values))
+        }
+        try? await server?.close()
+        for connection in connections {
+            connection.pipeline.fireUserInboundEventTriggered(GracefulShutdownEvent())
+        }
+        let deadline = ContinuousClock.now + gracePeriod
+        while ContinuousClock.now < deadline {
+            let open = state.withLockedValue { $0.connections.count }
+            if open == 0 { return }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let remaining = state.withLockedValue { Array($0.connections.values) }
+        for connection in remaining {
+            try? await connection.close()
+        }
+    }
+
+    private func track(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        let shuttingDown = state.withLockedValue { state -> Bool in
+            state.connections[id] = channel
+            return state.isShuttingDown
+        }
+        if shuttingDown {
+            channel.close(promise: nil)
+        }
+        channel.closeFuture.whenComplete { [weak self] _ in
+            self?.state.withLockedValue { _ = $0.connections.removeValue(forKey: id) }
+        }
+    }
+}

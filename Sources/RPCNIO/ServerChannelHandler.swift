@@ -1,0 +1,138 @@
+import HTTP2
+import NIOCore
+import RPCCore
+
+/// Sent down a server connection's pipeline to start a graceful shutdown.
+struct GracefulShutdownEvent {}
+
+/// Drives one ``ServerConnection`` from a SwiftNIO channel: socket bytes in, response bytes
+/// out, handlers run as Swift tasks whose results come back to the event loop.
+final class ServerChannelHandler: ChannelInboundHandler, ServerConnectionHost {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let registry: ServiceRegistry
+    private let configuration: ServerConnection.Configuration
+    private let observer: ServerObserver
+    private var connection: ServerConnection?
+    private var channelContext: ChannelHandlerContext?
+    private var tasks: [Int32: Task<Void, Never>] = [:]
+
+    init(registry: ServiceRegistry, configuration: ServerConnection.Configuration, observer: ServerObserver) {
+        self.registry = registry
+        self.configuration = configuration
+        self.observer = observer
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        channelContext = context
+        var configuration = self.configuration
+        configuration.peer = context.channel.remoteAddress?.description ?? ""
+        do {
+            let connection = try ServerConnection(registry: registry, configuration: configuration)
+            connection.host = self
+            self.connection = connection
+        } catch {
+            context.close(promise: nil)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        cancelAll()
+        connection = nil
+        channelContext = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        flush()
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        cancelAll()
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let connection else { return }
+        let buffer = unwrapInboundIn(data)
+        do {
+            try buffer.withUnsafeReadableBytes { bytes throws(HTTP2Error) in try connection.receive(bytes) }
+        } catch {
+            // A protocol violation: nghttp2 has queued a GOAWAY; send it and hang up.
+            flush()
+            context.close(promise: nil)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        flush()
+        context.fireChannelReadComplete()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is GracefulShutdownEvent {
+            connection?.beginShutdown()
+            flush()
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    // MARK: ServerConnectionHost
+
+    func startCall(streamID: Int32, method: ServerMethod, request: [UInt8], context: RPCContext) {
+        guard let eventLoop = channelContext?.eventLoop else { return }
+        let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
+        let observer = self.observer
+        let started = observer.callStarted()
+        tasks[streamID] = Task {
+            let result = await withDeadline(context.deadline) {
+                try await method.handler(request, context)
+            }
+            observer.callFinished(path: method.path, started: started, result: result)
+            eventLoop.execute {
+                let handler = loopBound.value
+                handler.tasks[streamID] = nil
+                handler.connection?.complete(streamID: streamID, result: result)
+                handler.flush()
+            }
+        }
+    }
+
+    func cancelCall(streamID: Int32) {
+        tasks.removeValue(forKey: streamID)?.cancel()
+    }
+
+    // MARK: Helpers
+
+    private func cancelAll() {
+        for task in tasks.values { task.cancel() }
+        tasks.removeAll()
+    }
+
+    /// Writes whatever the session has queued, then closes the channel if the connection is done.
+    private func flush() {
+        guard let connection, let context = channelContext else { return }
+        var buffer: ByteBuffer?
+        do {
+            try connection.drainOutput { bytes in
+                if buffer == nil { buffer = context.channel.allocator.buffer(capacity: max(bytes.count, 4096)) }
+                buffer!.writeBytes(bytes)
+            }
+        } catch {
+            context.close(promise: nil)
+            return
+        }
+        if let buffer {
+            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+        }
+        if connection.isFinished {
+            context.close(promise: nil)
+        }
+    }
+}
