@@ -56,8 +56,11 @@ let package = Package(
             dependencies: ["RPCNIO", "RPCCore", "InteropAPI", "GRPCHealth"],
             swiftSettings: strictSettings),
 
+        // Test support: messages generated from proto/imageedit/testing/v1/wire_test.proto.
+        .target(name: "WireTestMessages", dependencies: ["ProtoWire"], swiftSettings: strictSettings),
+
         // Tests.
-        .testTarget(name: "ProtoWireTests", dependencies: ["ProtoWire", "InteropAPI"]),
+        .testTarget(name: "ProtoWireTests", dependencies: ["ProtoWire", "InteropAPI", "WireTestMessages"], exclude: ["Fixtures"]),
         .testTarget(name: "ProtoGenTests", dependencies: ["ProtoGenCore"]),
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore", "GRPCHealth", "InteropAPI"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"]),
