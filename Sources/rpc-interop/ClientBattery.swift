@@ -9,7 +9,7 @@ import RPCNIO
 /// `PASS name` or `FAIL name: why` per check, then `N passed, N failed`; returns 0 only when
 /// every check passed.
 struct ClientBattery {
-    static let serviceName = "imageedit.testing.v1.InteropService"
+    static let serviceName = InteropServiceMethods.serviceName
     static let mebibyte = 1024 * 1024
     /// Unicode from several planes, and a '%' that must survive percent-encoding.
     static let unicodeText = "héllo wörld ✓ — 日本語 🚀 100% sure"

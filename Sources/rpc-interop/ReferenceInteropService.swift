@@ -5,8 +5,6 @@ import Synchronization
 /// InteropService with the semantics its proto comments give, the same as the grpcio
 /// reference server in Tests/interop/grpcio_interop_server.py.
 final class ReferenceInteropService: InteropService {
-    static let serviceName = "imageedit.testing.v1.InteropService"
-
     /// How often Slow looks for cancellation while it waits.
     private static let pollInterval: Duration = .milliseconds(10)
 

@@ -17,9 +17,7 @@ import Darwin
 /// SIGTERM or SIGINT, then a graceful shutdown. Prints `PORT <n>` once listening.
 func serve(host: String, port: Int) async -> Int32 {
     let interop = ReferenceInteropService()
-    let health = HealthProvider()
-    health.setStatus(.serving, forService: "")
-    health.setStatus(.serving, forService: ReferenceInteropService.serviceName)
+    let health = HealthProvider(services: [InteropServiceMethods.serviceName], status: .serving)
 
     var registry = ServiceRegistry()
     registry.register(contentsOf: interop.serverMethods)

@@ -20,6 +20,9 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+# battery.py holds the shared tests but is not a test_*.py file: ask pytest to rewrite its
+# asserts too, so failures show both sides.
+pytest.register_assert_rewrite("battery")
 
 import stubs  # noqa: E402
 
