@@ -1,0 +1,71 @@
+# ImageEditApi tasks. `make help` lists them; every target a person runs has a `## comment`.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# The toolchain lives at /opt/swift on the project's machines; use it when swift is not on PATH.
+ifeq ($(shell command -v swift 2>/dev/null),)
+export PATH := /opt/swift/usr/bin:$(PATH)
+endif
+
+PYTHON      ?= python3
+# Builds share one machine: every `swift build` waits its turn on this lock.
+SWIFT_LOCK  ?= /tmp/swiftbuild.lock
+SWIFT_BUILD := flock $(SWIFT_LOCK) swift build
+# The executable the interop suite starts (Tests/interop/conftest.py reads RPC_INTEROP).
+RPC_INTEROP ?= $(CURDIR)/.build/debug/rpc-interop
+PYTEST_ARGS ?=
+
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help deps build test test-swift test-interop generate run bench fuzz clean
+
+help: ## List the targets
+	@awk 'BEGIN {FS = ":.*## "; print "usage: make <target>\n"} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+deps: ## Install missing system and Python packages (scripts/install-deps.sh; quick when done)
+	@bash scripts/install-deps.sh
+
+build: deps ## Build everything (debug), tests included
+	$(SWIFT_BUILD) --build-tests
+
+test: deps ## Everything CI runs: build, Swift tests, then the Python interop suite
+	@failed=""; \
+	$(MAKE) --no-print-directory build || { echo "make test: build failed" >&2; exit 1; }; \
+	$(MAKE) --no-print-directory test-swift SKIP_BUILD=1 || failed="$$failed test-swift"; \
+	$(MAKE) --no-print-directory test-interop SKIP_BUILD=1 || failed="$$failed test-interop"; \
+	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed" >&2; exit 1; fi; \
+	echo "make test: all parts passed"
+
+test-swift: ## Swift unit and loopback tests (swift test)
+ifndef SKIP_BUILD
+	$(SWIFT_BUILD) --build-tests
+endif
+	swift test --skip-build
+
+test-interop: ## Interop with stock gRPC both ways (pytest Tests/interop; needs rpc-interop)
+ifndef SKIP_BUILD
+	@bash scripts/install-deps.sh
+	$(SWIFT_BUILD) --product rpc-interop
+endif
+	RPC_INTEROP=$(RPC_INTEROP) $(PYTHON) -m pytest Tests/interop -p no:cacheprovider -ra $(PYTEST_ARGS)
+
+generate: ## Regenerate Swift code from proto/ (scripts/generate.sh)
+	@if [ -f scripts/generate.sh ]; then bash scripts/generate.sh; \
+	else echo "generate: scripts/generate.sh is not here yet (it comes with the protobuf codec)" >&2; exit 1; fi
+
+run: ## Start all four services (not yet: arrives with the services)
+	@echo "run: not available yet - the auth, storage, edit and gateway services have not landed" >&2; exit 1
+
+bench: ## RPC benchmarks (Benchmarks/rpc-bench.sh)
+	@if [ -f Benchmarks/rpc-bench.sh ]; then bash Benchmarks/rpc-bench.sh; \
+	else echo "bench: Benchmarks/rpc-bench.sh is not here yet" >&2; exit 1; fi
+
+fuzz: ## Fuzz the decoders (scripts/fuzz.sh, when it exists)
+	@if [ -f scripts/fuzz.sh ]; then bash scripts/fuzz.sh; \
+	else echo "fuzz: no fuzz targets yet (scripts/fuzz.sh does not exist); nothing was fuzzed" >&2; exit 1; fi
+
+clean: ## Remove build products (.build*) and Python caches; keeps .data/
+	rm -rf .build .build-* .build_* .swiftpm
+	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +
