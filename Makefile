@@ -30,19 +30,21 @@ deps: ## Install missing system and Python packages (scripts/install-deps.sh; qu
 build: deps ## Build everything (debug), tests included
 	$(SWIFT_BUILD) --build-tests
 
-test: deps ## Everything CI runs: build, Swift tests, then the Python interop suite
+test: deps ## Everything CI runs: build, start PostgreSQL, Swift tests, the Python interop suite, stop
 	@failed=""; \
 	$(MAKE) --no-print-directory build || { echo "make test: build failed" >&2; exit 1; }; \
+	bash scripts/pg.sh start pg-test >/dev/null || { echo "make test: could not start PostgreSQL" >&2; exit 1; }; \
+	trap 'bash scripts/pg.sh stop pg-test' EXIT; \
 	$(MAKE) --no-print-directory test-swift SKIP_BUILD=1 || failed="$$failed test-swift"; \
 	$(MAKE) --no-print-directory test-interop SKIP_BUILD=1 || failed="$$failed test-interop"; \
 	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed" >&2; exit 1; fi; \
 	echo "make test: all parts passed"
 
-test-swift: ## Swift unit and loopback tests (swift test)
+test-swift: ## Swift unit, loopback and PostgreSQL tests (swift test; starts the test database)
 ifndef SKIP_BUILD
 	$(SWIFT_BUILD) --build-tests
 endif
-	swift test --skip-build
+	TEST_DATABASE_URL=$$(bash scripts/pg.sh start pg-test) swift test --skip-build
 
 test-interop: ## Interop with stock gRPC both ways (pytest Tests/interop; needs rpc-interop)
 ifndef SKIP_BUILD

@@ -102,7 +102,7 @@ public final class AuthServiceProvider: AuthService {
     }
 
     public func getUser(_ request: GetUserRequest, context: RPCContext) async throws -> GetUserResponse {
-        let caller = try authenticator.authenticate(context)
+        let caller = try await authenticator.authenticate(context)
         guard let record = try await store.user(id: caller.id, deadline: context.deadline) else {
             throw RPCError(code: .notFound, message: "User not found")
         }

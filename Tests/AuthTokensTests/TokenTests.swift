@@ -2,6 +2,7 @@ import AuthTokens
 import Foundation
 import OpenSSLCrypto
 import RPCCore
+import Synchronization
 import Testing
 
 let now: Int64 = 1_800_000_000
@@ -126,19 +127,19 @@ func forge(header: String, payload: String, key: Ed25519.PrivateKey) throws -> S
         }
     }
 
-    @Test func authenticatorReadsBearerMetadataAndRefusesUniformly() throws {
+    @Test func authenticatorReadsBearerMetadataAndRefusesUniformly() async throws {
         let authenticator = AccessAuthenticator(verifier: verifier)
         let live = try signer.sign(claims(exp: Int64(Date().timeIntervalSince1970) + 600, iat: Int64(Date().timeIntervalSince1970)))
         var metadata = Metadata()
         metadata.add("authorization", "Bearer \(live)")
-        #expect(try authenticator.authenticate(RPCContext(metadata: metadata)).id == 7)
+        #expect(try await authenticator.authenticate(RPCContext(metadata: metadata)).id == 7)
         // The cached path returns the same answer.
-        #expect(try authenticator.authenticate(RPCContext(metadata: metadata)).id == 7)
+        #expect(try await authenticator.authenticate(RPCContext(metadata: metadata)).id == 7)
 
         for header in [nil, "", "Bearer", "Basic abc", "Bearer garbage", "Bearer \(try signer.sign(claims(type: "refresh", exp: Int64(Date().timeIntervalSince1970) + 600, iat: Int64(Date().timeIntervalSince1970))))"] {
             var metadata = Metadata()
             if let header { metadata.add("authorization", header) }
-            #expect(throws: AccessAuthenticator.refusal) { try authenticator.authenticate(RPCContext(metadata: metadata)) }
+            await #expect(throws: AccessAuthenticator.refusal) { try await authenticator.authenticate(RPCContext(metadata: metadata)) }
         }
     }
 
@@ -147,5 +148,61 @@ func forge(header: String, payload: String, key: Ed25519.PrivateKey) throws -> S
         let token = try signer.sign(claims(exp: now + 10, iat: now))
         #expect(try authenticator.authenticate(token: token, now: now).id == 7)
         #expect(throws: AccessAuthenticator.refusal) { try authenticator.authenticate(token: token, now: now + 10) }
+    }
+}
+
+@Suite struct FetchingAuthenticatorTests {
+    final class KeyServer: Sendable {
+        let keys: Mutex<[Ed25519.PublicKey]>
+        let fetches = Mutex(0)
+        let failing = Mutex(false)
+        init(_ keys: [Ed25519.PublicKey]) { self.keys = Mutex(keys) }
+        func fetch() throws -> [Ed25519.PublicKey] {
+            fetches.withLock { $0 += 1 }
+            if failing.withLock({ $0 }) { throw RPCError(code: .unavailable, message: "down") }
+            return keys.withLock { $0 }
+        }
+    }
+
+    func live(_ signer: TokenSigner, user: Int64 = 7) throws -> String {
+        try signer.sign(TokenClaims(tokenType: "access", exp: unixNow() + 600, iat: unixNow(), jti: "j\(user)", userID: user))
+    }
+
+    @Test func fetchesKeysOnFirstUseThenCaches() async throws {
+        let signer = TokenSigner(key: try Ed25519.PrivateKey())
+        let server = KeyServer([signer.verificationKey])
+        let authenticator = AccessAuthenticator { try server.fetch() }
+        let token = try live(signer)
+        #expect(try await authenticator.authenticate(token: token).id == 7)
+        #expect(try await authenticator.authenticate(token: token).id == 7)
+        #expect(server.fetches.withLock { $0 } == 1)
+    }
+
+    @Test func aRotatedKeyIsPickedUpAndGuessesAreRateLimited() async throws {
+        let old = TokenSigner(key: try Ed25519.PrivateKey())
+        let new = TokenSigner(key: try Ed25519.PrivateKey())
+        let server = KeyServer([old.verificationKey])
+        let authenticator = AccessAuthenticator { try server.fetch() }
+        try await authenticator.refreshKeys()
+        server.keys.withLock { $0 = [new.verificationKey, old.verificationKey] }
+        // Within the refetch interval, an unknown key is refused without asking again.
+        await #expect(throws: AccessAuthenticator.refusal) { try await authenticator.authenticate(token: try live(new)) }
+        #expect(server.fetches.withLock { $0 } == 1)
+        // A forged kid does not make the authenticator hammer the auth service either.
+        for _ in 0..<5 { _ = try? await authenticator.authenticate(token: try live(TokenSigner(key: try Ed25519.PrivateKey()))) }
+        #expect(server.fetches.withLock { $0 } == 1)
+    }
+
+    @Test func noKeysAndAuthDownIsUnavailable() async throws {
+        let signer = TokenSigner(key: try Ed25519.PrivateKey())
+        let server = KeyServer([signer.verificationKey])
+        server.failing.withLock { $0 = true }
+        let authenticator = AccessAuthenticator { try server.fetch() }
+        do {
+            _ = try await authenticator.authenticate(token: try live(signer))
+            Issue.record("expected UNAVAILABLE")
+        } catch {
+            #expect((error as? RPCError)?.code == .unavailable)
+        }
     }
 }

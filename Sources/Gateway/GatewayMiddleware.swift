@@ -1,0 +1,70 @@
+import Foundation
+import Hummingbird
+import Logging
+import RPCCore
+
+extension HTTPField.Name {
+    static let requestID = HTTPField.Name("X-Request-ID")!
+}
+
+/// Runs around every request: assigns the request id (kept from a client's sane `X-Request-ID`,
+/// else generated) and echoes it, turns every error into the JSON error shape with the right
+/// status (internals are logged, never sent), and writes one log line per request.
+struct GatewayMiddleware: RouterMiddleware {
+    typealias Context = GatewayRequestContext
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        context.requestID = Self.requestID(from: request.headers[.requestID])
+        let started = ContinuousClock.now
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as APIError {
+            response = JSONResponse.error(error)
+        } catch let error as RPCError {
+            if error.code == .internalError || error.code == .unknown {
+                logger.error("downstream internal error", metadata: ["request_id": .string(context.requestID), "error": .string(error.description)])
+            }
+            response = JSONResponse.error(APIError(error))
+        } catch let error as HTTPError {
+            response = JSONResponse.error(Self.apiError(for: error))
+        } catch {
+            logger.error("unhandled error", metadata: ["request_id": .string(context.requestID), "error": .string(String(describing: error))])
+            response = JSONResponse.error(APIError(status: .internalServerError, code: "internal", message: "Internal error"))
+        }
+        response.headers[.requestID] = context.requestID
+        let elapsed = ContinuousClock.now - started
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        var metadata: Logger.Metadata = [
+            "request_id": .string(context.requestID),
+            "method": .string(request.method.rawValue),
+            "route": .string(context.endpointPath ?? request.uri.path),
+            "status": .stringConvertible(response.status.code),
+            "duration_ms": .string(String(format: "%.2f", milliseconds)),
+        ]
+        if let user = context.userID { metadata["user_id"] = .stringConvertible(user) }
+        logger.info("request", metadata: metadata)
+        return response
+    }
+
+    static func apiError(for error: HTTPError) -> APIError {
+        switch error.status {
+        case .notFound: return .notFound
+        case .contentTooLarge: return APIError(status: .contentTooLarge, code: "payload_too_large", message: "Request body is too large")
+        case .methodNotAllowed: return APIError(status: .methodNotAllowed, code: "method_not_allowed", message: "Method not allowed")
+        default:
+            let code = error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_")
+            return APIError(status: error.status, code: code, message: error.body ?? error.status.reasonPhrase)
+        }
+    }
+
+    /// A client's id is kept when it is 1–128 visible ASCII characters, else replaced.
+    static func requestID(from header: String?) -> String {
+        if let header, !header.isEmpty, header.utf8.count <= 128, header.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) {
+            return header
+        }
+        return UUID().uuidString.lowercased()
+    }
+}
