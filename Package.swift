@@ -19,11 +19,15 @@ let package = Package(
     name: "ImageEditApi",
     platforms: [.macOS(.v15)],
     products: [
+        .executable(name: "imageedit", targets: ["imageedit"]),
         .executable(name: "protogen", targets: ["protogen"]),
         .executable(name: "rpc-interop", targets: ["rpc-interop"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", exact: "1.8.0"),
     ],
     targets: [
         // C shims.
@@ -80,7 +84,28 @@ let package = Package(
             ],
             swiftSettings: strictSettings),
 
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "AuthAPI", "AuthTokens", "RPCCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+
+        .target(
+            name: "ImageEditServices",
+            dependencies: [
+                "AuthAPI", "AuthServer", "AuthTokens", "Gateway", "GRPCHealth", "OpenSSLCrypto", "Postgres", "RPCCore",
+                "RPCNIO", "ServiceConfig",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+
         // Executables.
+        .executableTarget(name: "imageedit", dependencies: ["ImageEditServices"], swiftSettings: strictSettings),
         .executableTarget(name: "protogen", dependencies: ["ProtoGenCore"], swiftSettings: strictSettings),
         .executableTarget(
             name: "rpc-interop",
@@ -88,6 +113,14 @@ let package = Package(
             swiftSettings: strictSettings),
 
         // Test support: messages generated from proto/imageedit/testing/v1/wire_test.proto.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                "AuthAPI", "HTTPClient", "RPCCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ],
+            path: "Tests/TestSupport",
+            swiftSettings: strictSettings),
         .target(name: "WireTestMessages", dependencies: ["ProtoWire"], swiftSettings: strictSettings),
 
         // Tests.
@@ -98,6 +131,14 @@ let package = Package(
         .testTarget(name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto"]),
         .testTarget(name: "AuthTokensTests", dependencies: ["AuthTokens", "OpenSSLCrypto", "RPCCore"]),
         .testTarget(name: "AuthServerTests", dependencies: ["AuthServer", "AuthAPI", "AuthTokens", "OpenSSLCrypto", "Postgres", "RPCCore"]),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "AuthAPI", "AuthServer", "AuthTokens", "HTTPClient", "ImageEditServices", "OpenSSLCrypto",
+                "Postgres", "RPCCore", "RPCNIO", "ServiceConfig", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "RPCCore"]),
         .testTarget(
             name: "RPCNIOTests",

@@ -53,6 +53,10 @@ public struct APIError: Error, Sendable, Hashable {
         APIError(status: .badRequest, code: "invalid_argument", message: message)
     }
 
+    static func payloadTooLarge(limit: Int) -> APIError {
+        APIError(status: .contentTooLarge, code: "payload_too_large", message: "Request body is larger than \(limit) bytes")
+    }
+
     static let notFound = APIError(status: .notFound, code: "not_found", message: "Not found")
     static let unauthenticated = APIError(status: .unauthorized, code: "unauthenticated", message: "Authentication credentials were not provided or are invalid")
 }

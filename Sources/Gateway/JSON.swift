@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 
@@ -14,13 +15,21 @@ struct JSONObject {
         do {
             buffer = try await request.collectBody(upTo: limit)
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw APIError(status: .contentTooLarge, code: "payload_too_large", message: "Request body is larger than \(limit) bytes")
-        }
-        if let type = request.headers[.contentType], !type.lowercased().hasPrefix("application/json") {
-            throw APIError(status: .unsupportedMediaType, code: "unsupported_media_type", message: "Content-Type must be application/json")
+            throw APIError.payloadTooLarge(limit: limit)
+        } catch is NIOTooManyBytesError {
+            throw APIError.payloadTooLarge(limit: limit)
         }
         guard buffer.readableBytes > 0 else { throw APIError.badRequest("Request body must be a JSON object") }
         let data = Data(buffer.readableBytesView)
+        let type = request.headers[.contentType]?.lowercased() ?? "application/json"
+        let looksLikeJSON = data.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }) == UInt8(ascii: "{")
+        if type.hasPrefix("application/x-www-form-urlencoded") && !looksLikeJSON {
+            // HTML forms and `curl -d a=b`, which Django REST framework also accepts.
+            return JSONObject(fields: Self.formFields(data))
+        }
+        guard type.hasPrefix("application/json") || type.hasPrefix("application/x-www-form-urlencoded") || type.hasPrefix("text/plain") else {
+            throw APIError(status: .unsupportedMediaType, code: "unsupported_media_type", message: "Content-Type must be application/json")
+        }
         let parsed: Any
         do {
             parsed = try JSONSerialization.jsonObject(with: data, options: [])
@@ -29,6 +38,19 @@ struct JSONObject {
         }
         guard let object = parsed as? [String: Any] else { throw APIError.badRequest("Request body must be a JSON object") }
         return JSONObject(fields: object)
+    }
+
+    /// `a=b&c=d` with percent- and plus-decoding.
+    static func formFields(_ data: Data) -> [String: Any] {
+        var fields: [String: Any] = [:]
+        for pair in String(decoding: data, as: UTF8.self).split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String {
+                text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text)
+            }
+            fields[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
+        }
+        return fields
     }
 
     /// A string field; `nil` when absent or null. A present field of another type is a 400.

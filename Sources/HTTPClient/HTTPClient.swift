@@ -144,15 +144,15 @@ public final class CurlHTTPClient: Sendable {
                         imageedit_curl_set_header_function(handle) { data, size, count, userData in
                             let sink = Unmanaged<Sink>.fromOpaque(userData!).takeUnretainedValue()
                             let total = size * count
-                            let line = String(decoding: UnsafeRawBufferPointer(start: data, count: total), as: UTF8.self)
-                            if line.hasPrefix("HTTP/") {
+                            var bytes = Array(UnsafeRawBufferPointer(start: data, count: total))
+                            while let last = bytes.last, last == 0x0D || last == 0x0A || last == 0x20 { bytes.removeLast() }
+                            if bytes.starts(with: Array("HTTP/".utf8)) {
                                 sink.headers.removeAll()  // a new response (after a 1xx) starts
-                            } else if let colon = line.firstIndex(of: ":") {
-                                let name = line[..<colon].lowercased()
-                                var value = line[line.index(after: colon)...]
-                                while let first = value.first, first == " " || first == "\t" { value = value.dropFirst() }
-                                while let last = value.last, last == "\r" || last == "\n" || last == " " { value = value.dropLast() }
-                                sink.headers.append((name, String(value)))
+                            } else if let colon = bytes.firstIndex(of: UInt8(ascii: ":")) {
+                                var valueStart = colon + 1
+                                while valueStart < bytes.count, bytes[valueStart] == 0x20 || bytes[valueStart] == 0x09 { valueStart += 1 }
+                                let name = String(decoding: bytes[..<colon], as: UTF8.self).lowercased()
+                                sink.headers.append((name, String(decoding: bytes[valueStart...], as: UTF8.self)))
                             }
                             return total
                         }

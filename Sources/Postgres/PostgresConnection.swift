@@ -46,6 +46,9 @@ public final class PostgresConnection {
             PQfinish(connection)
             throw PostgresError(kind: .connection, message: message)
         }
+        // Server NOTICEs ("relation already exists, skipping") are not errors: keep them out of
+        // stderr, where they would interleave with the structured logs.
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
         raw = connection
     }
 

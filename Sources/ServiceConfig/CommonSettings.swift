@@ -25,7 +25,7 @@ public struct CommonSettings: Sendable {
     /// `debug`, `info`, `warning` or `error`.
     public var logLevel: String
 
-    public init(_ environment: Environment) throws(ConfigError) {
+    public init(_ environment: ConfigEnvironment) throws(ConfigError) {
         bindHost = environment.string("BIND_HOST", default: "127.0.0.1")
         gatewayPort = try environment.port("GATEWAY_PORT", default: Self.defaultGatewayPort)
         authPort = try environment.port("AUTH_PORT", default: Self.defaultAuthPort)

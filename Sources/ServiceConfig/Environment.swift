@@ -17,7 +17,7 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible, Hashable {
 ///
 /// A struct over `[String: String]` so tests pass a dictionary. Typed getters report bad values
 /// as ``ConfigError``s naming the variable. Empty values count as unset.
-public struct Environment: Sendable {
+public struct ConfigEnvironment: Sendable {
     public let values: [String: String]
 
     public init(_ values: [String: String]) {
@@ -25,7 +25,7 @@ public struct Environment: Sendable {
     }
 
     /// The process environment over `.env` in the working directory (the environment wins).
-    public static func load(dotEnvPath: String = ".env") throws(ConfigError) -> Environment {
+    public static func load(dotEnvPath: String = ".env") throws(ConfigError) -> ConfigEnvironment {
         var merged: [String: String] = [:]
         if FileManager.default.fileExists(atPath: dotEnvPath) {
             guard let text = try? String(contentsOfFile: dotEnvPath, encoding: .utf8) else {
@@ -34,7 +34,7 @@ public struct Environment: Sendable {
             merged = try parseDotEnv(text)
         }
         for (key, value) in ProcessInfo.processInfo.environment { merged[key] = value }
-        return Environment(merged)
+        return ConfigEnvironment(merged)
     }
 
     /// Parses `KEY=value` lines; `#` comments, blank lines and `export ` prefixes allowed;

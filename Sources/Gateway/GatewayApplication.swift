@@ -1,0 +1,61 @@
+public import AuthAPI
+public import AuthTokens
+import Foundation
+public import Hummingbird
+public import Logging
+import RPCCore
+
+/// What the gateway needs from the outside: the services it calls (client protocols, so tests
+/// can hand it fakes) and how to judge readiness.
+public struct GatewayDependencies: Sendable {
+    public var auth: any AuthService
+    public var authenticator: AccessAuthenticator
+    /// Named readiness checks, each returning normally when its dependency serves.
+    public var readinessChecks: [(name: String, check: @Sendable () async throws -> Void)]
+
+    public init(auth: any AuthService, authenticator: AccessAuthenticator,
+                readinessChecks: [(name: String, check: @Sendable () async throws -> Void)] = []) {
+        self.auth = auth
+        self.authenticator = authenticator
+        self.readinessChecks = readinessChecks
+    }
+}
+
+/// Gateway settings (see README, Configuration).
+public struct GatewaySettings: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8000
+    /// Largest JSON request body.
+    public var maxJSONBodyBytes = 64 * 1024
+    /// Deadline of each downstream call.
+    public var rpcTimeout: Duration = .seconds(10)
+
+    public init() {}
+}
+
+/// Builds the gateway: the REST routes, translated into RPCs. Tests call this with fakes.
+public func buildGatewayApplication(settings: GatewaySettings, dependencies: GatewayDependencies, logger: Logger) -> some ApplicationProtocol {
+    let router = buildGatewayRouter(settings: settings, dependencies: dependencies, logger: logger)
+    return Application(
+        router: router,
+        configuration: ApplicationConfiguration(address: .hostname(settings.host, port: settings.port), serverName: "imageedit-gateway"),
+        logger: logger)
+}
+
+/// The router alone, for in-process tests.
+public func buildGatewayRouter(settings: GatewaySettings, dependencies: GatewayDependencies, logger: Logger) -> Router<GatewayRequestContext> {
+    let router = Router(context: GatewayRequestContext.self)
+    router.add(middleware: GatewayMiddleware(logger: logger))
+    AuthRoutes(settings: settings, dependencies: dependencies).register(on: router)
+    HealthRoutes(settings: settings, checks: dependencies.readinessChecks).register(on: router)
+    return router
+}
+
+/// The RPC context for a downstream call made while serving `request`: the request id, the
+/// caller's bearer token when there is one, and the deadline.
+func rpcContext(_ context: GatewayRequestContext, settings: GatewaySettings, bearer: String? = nil) -> RPCContext {
+    var metadata = Metadata()
+    metadata.add("x-request-id", context.requestID)
+    if let bearer { metadata.add("authorization", "Bearer \(bearer)") }
+    return RPCContext.timeout(settings.rpcTimeout, metadata: metadata)
+}

@@ -1,0 +1,64 @@
+import AuthAPI
+import AuthTokens
+import Foundation
+import GRPCHealth
+public import Gateway
+public import Hummingbird
+public import Logging
+import OpenSSLCrypto
+import RPCCore
+import RPCNIO
+public import ServiceConfig
+
+/// The gateway's settings, from the environment.
+public struct GatewayServiceSettings: Sendable {
+    public var common: CommonSettings
+    public var gateway: GatewaySettings
+
+    public init(_ environment: ConfigEnvironment) throws(ConfigError) {
+        common = try CommonSettings(environment)
+        gateway = GatewaySettings()
+        gateway.host = common.bindHost
+        gateway.port = common.gatewayPort
+        gateway.rpcTimeout = common.rpcTimeout
+        gateway.maxJSONBodyBytes = try environment.int("MAX_JSON_BODY_BYTES", default: 64 * 1024, range: 1024...16 * 1024 * 1024)
+    }
+}
+
+/// Builds the gateway with live clients of the internal services. `port` overrides
+/// GATEWAY_PORT (0 picks a free port); `onRunning` receives the bound port.
+public func makeGateway(_ environment: ConfigEnvironment, port: Int? = nil, logger: Logger,
+                        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+    var settings = try GatewayServiceSettings(environment)
+    if let port { settings.gateway.port = port }
+    let authTransport = HTTP2ClientTransport(host: settings.common.authAddress.host, port: settings.common.authAddress.port)
+    let auth = AuthServiceClient(transport: authTransport)
+    let authHealth = HealthClient(transport: authTransport)
+    let timeout = settings.common.rpcTimeout
+    let authenticator = AccessAuthenticator {
+        let response = try await auth.getVerificationKeys(GetVerificationKeysRequest(), context: RPCContext.timeout(timeout))
+        return try response.keys.filter { $0.algorithm == "EdDSA" }.map { try Ed25519.PublicKey(rawRepresentation: $0.publicKey) }
+    }
+    let dependencies = GatewayDependencies(
+        auth: auth, authenticator: authenticator,
+        readinessChecks: [
+            ("auth", { try await checkServing(authHealth, service: AuthServiceMethods.serviceName) }),
+        ])
+    let router = buildGatewayRouter(settings: settings.gateway, dependencies: dependencies, logger: logger)
+    let host = settings.gateway.host
+    return Application(
+        router: router,
+        configuration: ApplicationConfiguration(address: .hostname(host, port: settings.gateway.port), serverName: "imageedit-gateway"),
+        onServerRunning: { channel in
+            let bound = channel.localAddress?.port ?? 0
+            logger.info("gateway listening", metadata: ["address": .string("http://\(host):\(bound)")])
+            await onRunning(bound)
+        },
+        logger: logger)
+}
+
+/// Asks a service's health endpoint; throws unless it is SERVING.
+func checkServing(_ health: HealthClient, service: String) async throws {
+    let response = try await health.check(HealthCheckRequest(service: service), context: .timeout(.seconds(2)))
+    guard response.status == .serving else { throw RPCError(code: .unavailable, message: "\(service) is not serving") }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceConfig
+
+/// The `imageedit` command: `imageedit auth|gateway|keygen`. Returns the process exit code.
+public func imageeditMain(_ arguments: [String]) async -> Int32 {
+    let command = arguments.dropFirst().first ?? "help"
+    let environment: ConfigEnvironment
+    do {
+        environment = try ConfigEnvironment.load()
+    } catch {
+        FileHandle.standardError.write(Data("imageedit: \(error)\n".utf8))
+        return 2
+    }
+    var logger = Logger(label: "imageedit-\(command)")
+    logger.logLevel = Logger.Level(rawValue: environment["LOG_LEVEL"]?.lowercased() ?? "info") ?? .info
+    do {
+        switch command {
+        case "auth":
+            let service = try await startAuthService(environment, logger: logger)
+            await waitForTermination()
+            logger.info("auth service stopping")
+            await service.shutdown()
+        case "gateway":
+            let app = try makeGateway(environment, logger: logger)
+            try await app.runService()
+        case "keygen":
+            print(try SigningKeyLoader.generate())
+        case "help", "-h", "--help":
+            print(usage)
+        default:
+            FileHandle.standardError.write(Data("imageedit: unknown command \"\(command)\"\n\(usage)\n".utf8))
+            return 2
+        }
+        return 0
+    } catch let error as ConfigError {
+        FileHandle.standardError.write(Data("imageedit \(command): \(error)\n".utf8))
+        return 2
+    } catch {
+        FileHandle.standardError.write(Data("imageedit \(command): cannot start: \(describe(error))\n".utf8))
+        return 1
+    }
+}
+
+let usage = """
+    usage: imageedit <command>
+      auth      run the auth service (gRPC, AUTH_PORT)
+      gateway   run the REST gateway (HTTP, GATEWAY_PORT)
+      keygen    print a new AUTH_SIGNING_KEY
+    Configuration comes from the environment and .env; see README.md.
+    """
+
+func describe(_ error: any Error) -> String {
+    let text = String(describing: error)
+    if text.contains("Address already in use") || text.contains("EADDRINUSE") {
+        return "the port is already in use (\(text))"
+    }
+    return text
+}
+
+/// Suspends until SIGTERM or SIGINT arrives.
+func waitForTermination() async {
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        let once = OnceFlag()
+        for sig in [SIGTERM, SIGINT] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                if once.claim() { continuation.resume() }
+            }
+            source.resume()
+            SignalSources.keep(source)
+        }
+    }
+}
+
+/// Keeps signal sources alive for the life of the process.
+enum SignalSources {
+    nonisolated(unsafe) static var sources: [any DispatchSourceSignal] = []
+    static let lock = NSLock()
+    static func keep(_ source: any DispatchSourceSignal) {
+        lock.lock()
+        sources.append(source)
+        lock.unlock()
+    }
+}
+
+final class OnceFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var claimed = false
+    func claim() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        if claimed { return false }
+        claimed = true
+        return true
+    }
+}

@@ -1,0 +1,4 @@
+import Foundation
+import ImageEditServices
+
+exit(await imageeditMain(CommandLine.arguments))
