@@ -38,6 +38,7 @@ let package = Package(
             name: "codec-bench",
             dependencies: [
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ]),
+            ],
+            exclude: ["Generated/README.md"]),
     ]
 )

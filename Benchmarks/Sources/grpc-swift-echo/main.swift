@@ -63,16 +63,21 @@ struct Options {
         while let flag = rest.popFirst() {
             guard let value = rest.popFirst() else { Self.usage("missing value for \(flag)") }
             switch flag {
-            case "--port", "-p": port = Int(value) ?? Self.usage("bad port \(value)")
+            case "--port", "-p":
+                guard let number = Int(value) else { Self.usage("bad port \(value)") }
+                port = number
             case "--host": host = value
-            case "--threads": threads = Int(value) ?? Self.usage("bad thread count \(value)")
+            case "--threads":
+                guard let number = Int(value) else { Self.usage("bad thread count \(value)") }
+                threads = number
             default: Self.usage("unknown option \(flag)")
             }
         }
     }
 
     static func usage(_ problem: String) -> Never {
-        fputs("grpc-swift-echo: \(problem)\nusage: grpc-swift-echo --port N [--host H] [--threads T]\n", stderr)
+        let text = "grpc-swift-echo: \(problem)\nusage: grpc-swift-echo --port N [--host H] [--threads T]\n"
+        _ = text.withCString { write(2, $0, strlen($0)) }
         exit(2)
     }
 }
@@ -92,6 +97,9 @@ let server = GRPCServer(transport: transport, services: [EchoService()])
 try await withThrowingDiscardingTaskGroup { tasks in
     tasks.addTask { try await server.serve() }
     if let address = try await transport.listeningAddress.ipv4 {
-        print("grpc-swift-echo listening on \(address.host):\(address.port), \(options.threads) event-loop thread(s)")
+        // write(2) rather than print: stdout is a pipe under rpc-bench.sh and the process ends
+        // by SIGTERM, so a buffered line would never appear in the server log.
+        let line = "grpc-swift-echo listening on \(address.host):\(address.port), \(options.threads) event-loop thread(s)\n"
+        _ = line.withCString { write(1, $0, strlen($0)) }
     }
 }
