@@ -10,6 +10,7 @@
 # Everything is a variable (environment), defaults in brackets:
 #   OURS_BIN        our server, run as "$OURS_BIN serve --port N" [../.build/release/rpc-interop]
 #   SWIFT_ECHO_BIN  grpc-swift-2 peer [.build/release/grpc-swift-echo]
+#   SWIFT_ECHO_ARGS extra grpc-swift-echo flags, e.g. "--window 16777215" [none: stock settings]
 #   PYTHON          interpreter with grpcio [python3]
 #   SERVERS         which servers [ours grpc-swift-2 grpcio grpcio-aio nghttpd nghttpd-echo]
 #   PAYLOADS        EchoRequest.payload sizes, k/M = KiB/MiB [64 1M]
@@ -29,6 +30,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 OURS_BIN=${OURS_BIN:-$HERE/../.build/release/rpc-interop}
 SWIFT_ECHO_BIN=${SWIFT_ECHO_BIN:-$HERE/.build/release/grpc-swift-echo}
+SWIFT_ECHO_ARGS=${SWIFT_ECHO_ARGS:-}
 PYTHON=${PYTHON:-python3}
 SERVERS=${SERVERS:-"ours grpc-swift-2 grpcio grpcio-aio nghttpd nghttpd-echo"}
 PAYLOADS=${PAYLOADS:-"64 1M"}
@@ -57,7 +59,7 @@ done
 mkdir -p "$OUT/raw" "$OUT/bodies" "$OUT/htdocs"
 ln -sfn "$OUT" "$HERE/results/latest" 2>/dev/null || true
 RUNS="$OUT/runs.tsv"
-printf 'server\tpayload\tshape\tstatus\th2load_output\tlatency_log\tload_before\n' >"$RUNS"
+printf 'server\tpayload\tshape\tstatus\th2load_output\tlatency_log\tserver_cpu_pct\tserver_core_busy_pct\tclient_core_busy_pct\n' >"$RUNS"
 
 # The environment the numbers were taken in.
 {
@@ -68,7 +70,7 @@ printf 'server\tpayload\tshape\tstatus\th2load_output\tlatency_log\tload_before\
     echo "nghttpd: $(nghttpd --version | head -1)"
     echo "grpcio: $("$PYTHON" -c 'import grpc; print(grpc.__version__)' 2>/dev/null || echo missing)"
     echo "ours: $OURS_BIN"
-    echo "grpc-swift-echo: $SWIFT_ECHO_BIN"
+    echo "grpc-swift-echo: $SWIFT_ECHO_BIN --threads 1 $SWIFT_ECHO_ARGS"
     echo "nghttpd options: $NGHTTPD_OPTS"
     echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$OUT/env.txt"
@@ -104,9 +106,15 @@ unavailable() {
 start_server() {
     local name=$1 port=$2 payload=$3 logfile="$OUT/raw/$1-$3.server.log"
     local pin=(taskset -c "$SERVER_CPU")
+    # Something already listening there would be benchmarked in the server's place.
+    if (exec 3<>"/dev/tcp/$HOST/$port") 2>/dev/null; then
+        echo "port $port is already in use by another process" >"$logfile"
+        return 1
+    fi
     case "$name" in
         ours) "${pin[@]}" "$OURS_BIN" serve --port "$port" >"$logfile" 2>&1 & ;;
-        grpc-swift-2) "${pin[@]}" "$SWIFT_ECHO_BIN" --port "$port" >"$logfile" 2>&1 & ;;
+        # One event loop for the one core it gets (NIO's default counts the machine's cores).
+        grpc-swift-2) "${pin[@]}" "$SWIFT_ECHO_BIN" --threads 1 $SWIFT_ECHO_ARGS --port "$port" >"$logfile" 2>&1 & ;;
         grpcio) "${pin[@]}" "$PYTHON" "$HERE/peers/grpcio_echo_server.py" --port "$port" >"$logfile" 2>&1 & ;;
         grpcio-aio) "${pin[@]}" "$PYTHON" "$HERE/peers/grpcio_echo_server.py" --aio --port "$port" >"$logfile" 2>&1 & ;;
         nghttpd)
@@ -168,24 +176,40 @@ print("; ".join(problems))
 EOF
 }
 
-# run_load NAME PORT PAYLOAD SHAPE: one h2load run, recorded in runs.tsv.
+# cpu_ticks: "server cpu0 cpu1" busy clock ticks so far (server = all its threads).
+cpu_ticks() {
+    local server=0
+    [[ -n "$SERVER_PID" && -r /proc/$SERVER_PID/stat ]] &&
+        server=$(sed 's/.*) //' "/proc/$SERVER_PID/stat" | awk '{print $12 + $13}')
+    awk -v s="$server" -v a="cpu$SERVER_CPU" -v b="cpu$CLIENT_CPU" '
+        $1 == a { x = $2 + $3 + $4 + $7 + $8 }
+        $1 == b { y = $2 + $3 + $4 + $7 + $8 }
+        END { print s, x + 0, y + 0 }' /proc/stat
+}
+
+# run_load NAME PORT PAYLOAD SHAPE: one h2load run, recorded in runs.tsv with the CPU share
+# the server used and how busy each of the two CPUs was (to spot interference).
 run_load() {
     local name=$1 port=$2 payload=$3 shape=$4
     local conns=${shape%x*} streams=${shape#*x}
     local stem="$OUT/raw/$name-$payload-$shape"
-    local load
-    load=$(cut -d' ' -f1 /proc/loadavg)
     log "$name payload=$payload shape=${conns}x${streams} (${DURATION}s)"
-    local status=ok
+    local status=ok before after t0 t1
+    before=$(cpu_ticks); t0=$(date +%s.%N)
     timeout $((DURATION + WARMUP + 60)) taskset -c "$CLIENT_CPU" \
         h2load -c "$conns" -m "$streams" -t 1 -D "$DURATION" --warm-up-time "$WARMUP" \
         -d "$OUT/bodies/echo-$payload.grpc" \
         -H 'content-type: application/grpc' -H 'te: trailers' \
         --log-file "$stem.latency.tsv" \
         "http://$HOST:$port$METHOD_PATH" >"$stem.h2load.txt" 2>&1 || status="h2load-exit-$?"
+    after=$(cpu_ticks); t1=$(date +%s.%N)
     kill -0 "$SERVER_PID" 2>/dev/null || status="server-died"
+    local cpu
+    cpu=$(awk -v b="$before" -v a="$after" -v t0="$t0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+        split(b, x, " "); split(a, y, " "); w = (t1 - t0) * hz / 100
+        printf "%.0f\t%.0f\t%.0f", (y[1] - x[1]) / w, (y[2] - x[2]) / w, (y[3] - x[3]) / w }')
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$payload" "$shape" "$status" \
-        "$stem.h2load.txt" "$stem.latency.tsv" "$load" >>"$RUNS"
+        "$stem.h2load.txt" "$stem.latency.tsv" "$cpu" >>"$RUNS"
 }
 
 failed=0
@@ -199,8 +223,7 @@ for name in $SERVERS; do
     fi
     for payload in $PAYLOADS; do
         if ! start_server "$name" "$port" "$payload"; then
-            echo "FAIL $name: did not start listening on $HOST:$port (see $OUT/raw/$name-$payload.server.log)" | tee -a "$OUT/failed.txt" >&2
-            tail -5 "$OUT/raw/$name-$payload.server.log" >&2 || true
+            echo "FAIL $name: did not start listening on $HOST:$port: $(tail -1 "$OUT/raw/$name-$payload.server.log" 2>/dev/null)" | tee -a "$OUT/failed.txt" >&2
             stop_server; failed=1; break
         fi
         problem=$(verify "$name" "$port" "$payload")

@@ -13,7 +13,10 @@ p50/p99 are latency percentiles over every request of the measured duration (nea
 errors is h2load's failed + errored + timeout plus non-2xx responses (h2load does not read
 gRPC trailers: a grpc-status != 0 answer counts as a success, which is why rpc-bench.sh
 checks each server with nghttp first). The x-columns are this row's req/s divided by the
-reference server's req/s for the same payload and shape.
+reference server's req/s for the same payload and shape. "srv cpu%" is the CPU time the
+server used over the run's wall time (100 = its whole core); "cores busy%" is how busy the
+server's and h2load's cores were (server/client): a server core much busier than "srv cpu%"
+means something else ran there and the row is suspect.
 """
 
 import csv
@@ -91,7 +94,8 @@ def main():
                     "p99": percentile(lat, 99),
                     "errors": stats["errors"],
                     "requests": stats["done"],
-                    "load": run["load_before"],
+                    "srv%": run.get("server_cpu_pct", "-"),
+                    "cpu%": f'{run.get("server_core_busy_pct", "-")}/{run.get("client_core_busy_pct", "-")}',
                 }
             )
     by_key = {(r["server"], r["payload"], r["shape"]): r for r in rows}
@@ -101,13 +105,13 @@ def main():
             ok = base and base["rps"] and not math.isnan(base["rps"]) and not math.isnan(r["rps"])
             r[column] = r["rps"] / base["rps"] if ok else None
 
-    header = ["server", "payload", "shape", "req/s", "p50 ms", "p99 ms", "errors"] + [c for _, c in REFERENCES] + ["requests", "load", "status"]
+    header = ["server", "payload", "shape", "req/s", "p50 ms", "p99 ms", "errors"] + [c for _, c in REFERENCES] + ["requests", "srv cpu%", "cores busy%", "status"]
     table = []
     for r in sorted(rows, key=lambda r: (size_key(r["payload"]), r["shape"], -(r["rps"] if not math.isnan(r["rps"]) else 0))):
         table.append(
             [r["server"], r["payload"], r["shape"], fmt(r["rps"], 0), fmt(r["p50"], 3), fmt(r["p99"], 3), str(r["errors"])]
             + [fmt(r[c]) for _, c in REFERENCES]
-            + [str(r["requests"]), r["load"], r["status"]]
+            + [str(r["requests"]), r["srv%"], r["cpu%"], r["status"]]
         )
 
     with open(os.path.join(outdir, "summary.tsv"), "w") as f:

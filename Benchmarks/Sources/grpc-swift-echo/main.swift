@@ -6,10 +6,11 @@
 // are a correct EchoResponse, and no protobuf code is involved. What is measured is the
 // gRPC machinery (HTTP/2, framing, call handling), which is what our server replaces.
 //
-//   grpc-swift-echo --port N [--host 127.0.0.1] [--threads T]
+//   grpc-swift-echo --port N [--host 127.0.0.1] [--threads T] [--window BYTES]
 //
-// T is the event-loop thread count (default: the cores this process may run on, so 1
-// under `taskset -c 0`). Runs until killed.
+// T is the event-loop thread count (default: NIO's System.coreCount, which counts the
+// machine's cores even under taskset; rpc-bench.sh passes 1). BYTES is the HTTP/2 target
+// window (default: the transport's stock 65535). Runs until killed.
 
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
@@ -57,6 +58,7 @@ struct Options {
     var host = "127.0.0.1"
     var port = 50061
     var threads = System.coreCount
+    var window: Int?
 
     init(_ arguments: [String]) {
         var rest = arguments.dropFirst()
@@ -70,13 +72,16 @@ struct Options {
             case "--threads":
                 guard let number = Int(value) else { Self.usage("bad thread count \(value)") }
                 threads = number
+            case "--window":
+                guard let number = Int(value), number > 0 else { Self.usage("bad window size \(value)") }
+                window = number
             default: Self.usage("unknown option \(flag)")
             }
         }
     }
 
     static func usage(_ problem: String) -> Never {
-        let text = "grpc-swift-echo: \(problem)\nusage: grpc-swift-echo --port N [--host H] [--threads T]\n"
+        let text = "grpc-swift-echo: \(problem)\nusage: grpc-swift-echo --port N [--host H] [--threads T] [--window BYTES]\n"
         _ = text.withCString { write(2, $0, strlen($0)) }
         exit(2)
     }
@@ -90,16 +95,24 @@ let transport = HTTP2ServerTransport.Posix(
     config: .defaults { config in
         // Same limit as the grpcio peer, so 1 MiB+ messages are accepted by both.
         config.rpc.maxRequestPayloadSize = 64 * 1024 * 1024
+        if let window = options.window { config.http2.targetWindowSize = window }
     },
     eventLoopGroup: group
 )
 let server = GRPCServer(transport: transport, services: [EchoService()])
-try await withThrowingDiscardingTaskGroup { tasks in
-    tasks.addTask { try await server.serve() }
-    if let address = try await transport.listeningAddress.ipv4 {
-        // write(2) rather than print: stdout is a pipe under rpc-bench.sh and the process ends
-        // by SIGTERM, so a buffered line would never appear in the server log.
-        let line = "grpc-swift-echo listening on \(address.host):\(address.port), \(options.threads) event-loop thread(s)\n"
-        _ = line.withCString { write(1, $0, strlen($0)) }
+do {
+    try await withThrowingDiscardingTaskGroup { tasks in
+        tasks.addTask { try await server.serve() }
+        if let address = try await transport.listeningAddress.ipv4 {
+            // write(2) rather than print: stdout is a pipe under rpc-bench.sh and the process
+            // ends by SIGTERM, so a buffered line would never appear in the server log.
+            let line = "grpc-swift-echo listening on \(address.host):\(address.port), \(options.threads) event-loop thread(s)\n"
+            _ = line.withCString { write(1, $0, strlen($0)) }
+        }
     }
+} catch {
+    // One line and a non-zero exit (e.g. the port is taken), not a crash report.
+    let line = "grpc-swift-echo: cannot serve on \(options.host):\(options.port): \(error)\n"
+    _ = line.withCString { write(2, $0, strlen($0)) }
+    exit(1)
 }
