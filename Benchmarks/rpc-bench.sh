@@ -22,6 +22,9 @@
 #   BASE_PORT       first port; each server gets its own [50070]
 #   NGHTTPD_OPTS    extra nghttpd flags [-w 24 -W 24: 16 MiB stream/connection windows]
 #   OUT             results folder [results/<timestamp>]
+#   QUIET_WAIT      before each run, wait up to this many seconds for both cores to be
+#                   under QUIET_BUSY % busy (other people's builds) [180]
+#   QUIET_BUSY      [15]
 #
 # Only loopback (127.0.0.1) is ever targeted. Every run ends by itself (h2load -D, plus a
 # hard timeout). Exit status: 0 when every available server passed its check, 1 otherwise.
@@ -44,6 +47,8 @@ BASE_PORT=${BASE_PORT:-50070}
 # 1 MiB uploads); the gRPC peers keep their stock settings.
 NGHTTPD_OPTS=${NGHTTPD_OPTS:-"-w 24 -W 24"}
 OUT=${OUT:-$HERE/results/$(date +%Y%m%d-%H%M%S)}
+QUIET_WAIT=${QUIET_WAIT:-180}
+QUIET_BUSY=${QUIET_BUSY:-15}
 
 METHOD_PATH=/imageedit.testing.v1.InteropService/Echo
 HOST=127.0.0.1
@@ -59,7 +64,7 @@ done
 mkdir -p "$OUT/raw" "$OUT/bodies" "$OUT/htdocs"
 ln -sfn "$OUT" "$HERE/results/latest" 2>/dev/null || true
 RUNS="$OUT/runs.tsv"
-printf 'server\tpayload\tshape\tstatus\th2load_output\tlatency_log\tserver_cpu_pct\tserver_core_busy_pct\tclient_core_busy_pct\n' >"$RUNS"
+printf 'server\tpayload\tshape\tstatus\th2load_output\tlatency_log\tserver_cpu_pct\tserver_core_busy_pct\tclient_core_busy_pct\tothers_cpu_pct\tbusy_before_pct\n' >"$RUNS"
 
 # The environment the numbers were taken in.
 {
@@ -176,7 +181,8 @@ print("; ".join(problems))
 EOF
 }
 
-# cpu_ticks: "server cpu0 cpu1" busy clock ticks so far (server = all its threads).
+# cpu_ticks: "server cpu0 cpu1 all" busy clock ticks so far (server = all its threads;
+# all = every CPU, so processes that start and end during a run are counted too).
 cpu_ticks() {
     local server=0
     [[ -n "$SERVER_PID" && -r /proc/$SERVER_PID/stat ]] &&
@@ -184,32 +190,66 @@ cpu_ticks() {
     awk -v s="$server" -v a="cpu$SERVER_CPU" -v b="cpu$CLIENT_CPU" '
         $1 == a { x = $2 + $3 + $4 + $7 + $8 }
         $1 == b { y = $2 + $3 + $4 + $7 + $8 }
-        END { print s, x + 0, y + 0 }' /proc/stat
+        $1 == "cpu" { z = $2 + $3 + $4 }  # irq/softirq left out: loopback work nobody else did
+        END { print s, x + 0, y + 0, z + 0 }' /proc/stat
 }
 
-# run_load NAME PORT PAYLOAD SHAPE: one h2load run, recorded in runs.tsv with the CPU share
-# the server used and how busy each of the two CPUs was (to spot interference).
+# children_ticks: CPU ticks of this script's finished children (h2load), from `times`.
+# Must run in this shell, not in $(...): a subshell has children of its own.
+children_ticks() {
+    times >"$OUT/.times"
+    awk -v hz="$(getconf CLK_TCK)" 'NR == 2 {
+        t = 0
+        for (i = 1; i <= 2; i++) { split($i, p, /m|s/); t += p[1] * 60 + p[2] }
+        printf "%.0f", t * hz }' "$OUT/.times"
+}
+
+# wait_quiet: waits (up to QUIET_WAIT s) until the machine is nearly idle, so other
+# people's builds do not land in the measurement; prints how busy it was at the start.
+wait_quiet() {
+    local waited=0 busy
+    while :; do
+        local a b
+        a=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat)
+        sleep 1
+        b=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat)
+        busy=$(awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); d = y[2] - x[2]; printf "%.0f", d ? 100 * (y[1] - x[1]) / d : 0 }')
+        waited=$((waited + 1))
+        if ((busy <= QUIET_BUSY || waited >= QUIET_WAIT)); then break; fi
+        ((waited % 30 == 1)) && log "machine ${busy}% busy (someone else's work); waiting up to ${QUIET_WAIT}s"
+    done
+    echo "$busy"
+}
+
+# run_load NAME PORT PAYLOAD SHAPE: one h2load run, recorded in runs.tsv with the CPU the
+# server used, how busy both cores were, and what everything else used (interference).
 run_load() {
     local name=$1 port=$2 payload=$3 shape=$4
     local conns=${shape%x*} streams=${shape#*x}
     local stem="$OUT/raw/$name-$payload-$shape"
+    local idle_busy
+    idle_busy=$(wait_quiet)
     log "$name payload=$payload shape=${conns}x${streams} (${DURATION}s)"
-    local status=ok before after t0 t1
-    before=$(cpu_ticks); t0=$(date +%s.%N)
+    local status=ok before after kids0 kids1 t0 t1
+    children_ticks >"$OUT/.kids0"; before=$(cpu_ticks); t0=$(date +%s.%N)
     timeout $((DURATION + WARMUP + 60)) taskset -c "$CLIENT_CPU" \
         h2load -c "$conns" -m "$streams" -t 1 -D "$DURATION" --warm-up-time "$WARMUP" \
         -d "$OUT/bodies/echo-$payload.grpc" \
         -H 'content-type: application/grpc' -H 'te: trailers' \
         --log-file "$stem.latency.tsv" \
         "http://$HOST:$port$METHOD_PATH" >"$stem.h2load.txt" 2>&1 || status="h2load-exit-$?"
-    after=$(cpu_ticks); t1=$(date +%s.%N)
+    after=$(cpu_ticks); t1=$(date +%s.%N); children_ticks >"$OUT/.kids1"
+    kids0=$(<"$OUT/.kids0"); kids1=$(<"$OUT/.kids1")
     kill -0 "$SERVER_PID" 2>/dev/null || status="server-died"
+    # Percentages of one core over the run's wall time (warm-up included).
     local cpu
-    cpu=$(awk -v b="$before" -v a="$after" -v t0="$t0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+    cpu=$(awk -v b="$before" -v a="$after" -v k="$((kids1 - kids0))" -v t0="$t0" -v t1="$t1" \
+        -v hz="$(getconf CLK_TCK)" 'BEGIN {
         split(b, x, " "); split(a, y, " "); w = (t1 - t0) * hz / 100
-        printf "%.0f\t%.0f\t%.0f", (y[1] - x[1]) / w, (y[2] - x[2]) / w, (y[3] - x[3]) / w }')
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$payload" "$shape" "$status" \
-        "$stem.h2load.txt" "$stem.latency.tsv" "$cpu" >>"$RUNS"
+        srv = (y[1] - x[1]) / w; others = ((y[4] - x[4]) - (y[1] - x[1]) - k) / w
+        printf "%.0f\t%.0f\t%.0f\t%.0f", srv, (y[2] - x[2]) / w, (y[3] - x[3]) / w, (others < 0 ? 0 : others) }')
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$payload" "$shape" "$status" \
+        "$stem.h2load.txt" "$stem.latency.tsv" "$cpu" "$idle_busy" >>"$RUNS"
 }
 
 failed=0

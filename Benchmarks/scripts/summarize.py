@@ -16,7 +16,10 @@ checks each server with nghttp first). The x-columns are this row's req/s divide
 reference server's req/s for the same payload and shape. "srv cpu%" is the CPU time the
 server used over the run's wall time (100 = its whole core); "cores busy%" is how busy the
 server's and h2load's cores were (server/client): a server core much busier than "srv cpu%"
-means something else ran there and the row is suspect.
+means something else ran there. "others%" is the CPU everything but the server and h2load
+used during the run (user+system time; interrupt and softirq time, which loopback traffic
+makes plenty of, is left out, so a few % is normal); above
+NOISY_OTHERS (25) the status says "noisy": rerun that row on a quieter machine.
 """
 
 import csv
@@ -75,6 +78,17 @@ def fmt(value, digits=2):
     return "-" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.{digits}f}"
 
 
+NOISY_OTHERS = 25
+
+
+def status_of(row):
+    try:
+        noisy = float(row["others%"]) > NOISY_OTHERS
+    except ValueError:
+        noisy = False
+    return row["status"] + (",noisy" if noisy else "")
+
+
 def main():
     outdir = sys.argv[1]
     rows = []
@@ -96,6 +110,7 @@ def main():
                     "requests": stats["done"],
                     "srv%": run.get("server_cpu_pct", "-"),
                     "cpu%": f'{run.get("server_core_busy_pct", "-")}/{run.get("client_core_busy_pct", "-")}',
+                    "others%": run.get("others_cpu_pct", "-"),
                 }
             )
     by_key = {(r["server"], r["payload"], r["shape"]): r for r in rows}
@@ -105,13 +120,13 @@ def main():
             ok = base and base["rps"] and not math.isnan(base["rps"]) and not math.isnan(r["rps"])
             r[column] = r["rps"] / base["rps"] if ok else None
 
-    header = ["server", "payload", "shape", "req/s", "p50 ms", "p99 ms", "errors"] + [c for _, c in REFERENCES] + ["requests", "srv cpu%", "cores busy%", "status"]
+    header = ["server", "payload", "shape", "req/s", "p50 ms", "p99 ms", "errors"] + [c for _, c in REFERENCES] + ["requests", "srv cpu%", "cores busy%", "others%", "status"]
     table = []
     for r in sorted(rows, key=lambda r: (size_key(r["payload"]), r["shape"], -(r["rps"] if not math.isnan(r["rps"]) else 0))):
         table.append(
             [r["server"], r["payload"], r["shape"], fmt(r["rps"], 0), fmt(r["p50"], 3), fmt(r["p99"], 3), str(r["errors"])]
             + [fmt(r[c]) for _, c in REFERENCES]
-            + [str(r["requests"]), r["srv%"], r["cpu%"], r["status"]]
+            + [str(r["requests"]), r["srv%"], r["cpu%"], r["others%"], status_of(r)]
         )
 
     with open(os.path.join(outdir, "summary.tsv"), "w") as f:
