@@ -68,6 +68,10 @@ let package = Package(
             dependencies: ["CCurl", .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strictSettings),
         .target(name: "AuthTokens", dependencies: ["OpenSSLCrypto", "RPCCore"], swiftSettings: strictSettings),
+        .target(
+            name: "OpenAIImages",
+            dependencies: ["HTTPClient", "RPCCore", "ServiceConfig", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings),
 
         // Service APIs generated from proto/.
         .target(name: "GRPCHealth", dependencies: ["ProtoWire", "RPCCore"], swiftSettings: strictSettings),
@@ -140,6 +144,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "RPCCore"]),
+        .testTarget(
+            name: "OpenAIImagesTests",
+            dependencies: ["OpenAIImages", "HTTPClient", "RPCCore", "ServiceConfig", "TestSupport"]),
         .testTarget(
             name: "RPCNIOTests",
             dependencies: [
