@@ -166,6 +166,22 @@ import TestSupport
         }
     }
 
+    @Test func cancellingDuringABackoffWaitStopsAtOnce() async throws {
+        try await FakeOpenAIServer.with { fake async throws in
+            try await fake.script([.error(status: 503, code: nil, type: "server_error", headers: ["retry-after-ms": "5000"])])
+            let start = ContinuousClock.now
+            let error = try await withEditor(fake) { editor in
+                let task = Task { try await editor.edit(request(), deadline: Self.soon(20)) }
+                try await Task.sleep(for: .milliseconds(500))
+                task.cancel()
+                return await #expect(throws: OpenAIError.self) { try await task.value }
+            }
+            #expect(ContinuousClock.now - start < .seconds(3))
+            #expect(error?.rpcError.code == .cancelled)
+            #expect(try await fake.requests().count == 1)
+        }
+    }
+
     @Test(arguments: [500, 502, 503])
     func persistentServerErrorIsUnavailableAfterBoundedAttempts(status: Int) async throws {
         try await FakeOpenAIServer.with { fake async throws in
