@@ -73,6 +73,8 @@ let package = Package(
         .target(name: "GRPCHealth", dependencies: ["ProtoWire", "RPCCore"], swiftSettings: strictSettings),
         .target(name: "InteropAPI", dependencies: ["ProtoWire", "RPCCore"], swiftSettings: strictSettings),
         .target(name: "AuthAPI", dependencies: ["ProtoWire", "RPCCore"], swiftSettings: strictSettings),
+        .target(name: "StorageAPI", dependencies: ["ProtoWire", "RPCCore"], swiftSettings: strictSettings),
+        .target(name: "EditAPI", dependencies: ["ProtoWire", "RPCCore"], swiftSettings: strictSettings),
 
         // Services.
         .target(
