@@ -34,6 +34,7 @@ let package = Package(
         .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
 
         // Pure code, no I/O.
@@ -43,6 +44,7 @@ let package = Package(
         .target(name: "ProtoGenCore", swiftSettings: strictSettings),
         .target(name: "OpenSSLCrypto", dependencies: ["COpenSSL"], swiftSettings: strictSettings),
         .target(name: "ServiceConfig", swiftSettings: strictSettings),
+        .target(name: "Imaging", dependencies: ["CVips", "RPCCore"], swiftSettings: strictSettings),
 
         // I/O.
         .target(
@@ -141,6 +143,7 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "RPCCore"], exclude: ["Fixtures"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "RPCCore"]),
         .testTarget(
             name: "RPCNIOTests",
