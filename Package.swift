@@ -108,6 +108,14 @@ let package = Package(
             ],
             swiftSettings: strictSettings),
 
+        .target(
+            name: "EditServer",
+            dependencies: [
+                "AuthTokens", "EditAPI", "Imaging", "RPCCore",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings),
+
         // Executables.
         .executableTarget(name: "imageedit", dependencies: ["ImageEditServices"], swiftSettings: strictSettings),
         .executableTarget(name: "protogen", dependencies: ["ProtoGenCore"], swiftSettings: strictSettings),
