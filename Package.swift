@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", exact: "1.8.0"),
+        .package(url: "https://github.com/vapor/multipart-kit.git", exact: "4.7.1"),
     ],
     targets: [
         // C shims.
@@ -91,7 +92,8 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "AuthAPI", "AuthTokens", "RPCCore",
+                "AuthAPI", "AuthTokens", "EditAPI", "RPCCore", "StorageAPI",
+                .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -101,8 +103,8 @@ let package = Package(
         .target(
             name: "ImageEditServices",
             dependencies: [
-                "AuthAPI", "AuthServer", "AuthTokens", "Gateway", "GRPCHealth", "OpenSSLCrypto", "Postgres", "RPCCore",
-                "RPCNIO", "ServiceConfig",
+                "AuthAPI", "AuthServer", "AuthTokens", "EditAPI", "EditServer", "Gateway", "GRPCHealth", "Imaging",
+                "OpenSSLCrypto", "Postgres", "RPCCore", "RPCNIO", "ServiceConfig", "StorageAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -128,7 +130,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "AuthAPI", "HTTPClient", "RPCCore",
+                "AuthAPI", "EditAPI", "HTTPClient", "RPCCore", "StorageAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Tests/TestSupport",
@@ -146,7 +148,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "AuthAPI", "AuthServer", "AuthTokens", "HTTPClient", "ImageEditServices", "OpenSSLCrypto",
+                "Gateway", "AuthAPI", "AuthServer", "AuthTokens", "EditAPI", "StorageAPI", "HTTPClient", "ImageEditServices", "OpenSSLCrypto",
                 "Postgres", "RPCCore", "RPCNIO", "ServiceConfig", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
