@@ -16,8 +16,13 @@ cmd=${1:-start}
 name=${2:-pg}
 dir="$root/.data/$name"
 portfile="$dir/PORT"
-default_port=54329
-[ "$name" = "pg-test" ] && default_port=54330
+# make run's cluster and the test cluster have fixed default ports; any other cluster (a test's
+# own, say) takes a free port the first time it starts, and keeps it.
+case "$name" in
+  pg) default_port=54329 ;;
+  pg-test) default_port=54330 ;;
+  *) default_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') ;;
+esac
 port=${3:-$( [ -f "$portfile" ] && cat "$portfile" || echo $default_port )}
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -n "$bindir" ] || { echo "pg.sh: PostgreSQL server binaries not found (apt-get install postgresql)" >&2; exit 1; }
