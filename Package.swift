@@ -68,6 +68,13 @@ let package = Package(
             dependencies: ["CCurl", .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strictSettings),
         .target(name: "AuthTokens", dependencies: ["OpenSSLCrypto", "RPCCore"], swiftSettings: strictSettings),
+        .target(
+            name: "BlobStore",
+            dependencies: [
+                "HTTPClient", "OpenSSLCrypto", "RPCCore", "ServiceConfig",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings),
 
         // Service APIs generated from proto/.
         .target(name: "GRPCHealth", dependencies: ["ProtoWire", "RPCCore"], swiftSettings: strictSettings),
@@ -129,6 +136,7 @@ let package = Package(
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore", "ProtoWire", "GRPCHealth", "InteropAPI"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"]),
         .testTarget(name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto"]),
+        .testTarget(name: "BlobStoreTests", dependencies: ["BlobStore", "HTTPClient", "RPCCore", "ServiceConfig"], exclude: ["Fixtures"]),
         .testTarget(name: "AuthTokensTests", dependencies: ["AuthTokens", "OpenSSLCrypto", "RPCCore"]),
         .testTarget(name: "AuthServerTests", dependencies: ["AuthServer", "AuthAPI", "AuthTokens", "OpenSSLCrypto", "Postgres", "RPCCore"]),
         .testTarget(
