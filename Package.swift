@@ -75,6 +75,13 @@ let package = Package(
             name: "OpenAIImages",
             dependencies: ["HTTPClient", "RPCCore", "ServiceConfig", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings),
+        .target(
+            name: "BlobStore",
+            dependencies: [
+                "HTTPClient", "OpenSSLCrypto", "RPCCore", "ServiceConfig",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings),
 
         // Service APIs generated from proto/.
         .target(name: "GRPCHealth", dependencies: ["ProtoWire", "RPCCore"], swiftSettings: strictSettings),
@@ -107,17 +114,25 @@ let package = Package(
         .target(
             name: "ImageEditServices",
             dependencies: [
-                "AuthAPI", "AuthServer", "AuthTokens", "EditAPI", "EditServer", "Gateway", "GRPCHealth", "Imaging",
-                "OpenSSLCrypto", "Postgres", "RPCCore", "RPCNIO", "ServiceConfig", "StorageAPI",
+                "AuthAPI", "AuthServer", "AuthTokens", "BlobStore", "EditAPI", "EditServer", "Gateway", "GRPCHealth", "HTTPClient",
+                "Imaging", "OpenAIImages", "OpenSSLCrypto", "Postgres", "RPCCore", "RPCNIO", "ServiceConfig", "StorageAPI",
+                "StorageServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
 
         .target(
+            name: "StorageServer",
+            dependencies: [
+                "AuthTokens", "BlobStore", "OpenSSLCrypto", "Postgres", "RPCCore", "StorageAPI",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+        .target(
             name: "EditServer",
             dependencies: [
-                "AuthTokens", "EditAPI", "Imaging", "RPCCore",
+                "AuthTokens", "EditAPI", "Imaging", "OpenAIImages", "RPCCore",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strictSettings),
@@ -134,7 +149,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "AuthAPI", "EditAPI", "HTTPClient", "RPCCore", "StorageAPI",
+                "AuthAPI", "BlobStore", "EditAPI", "HTTPClient", "RPCCore", "StorageAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Tests/TestSupport",
@@ -147,6 +162,7 @@ let package = Package(
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore", "ProtoWire", "GRPCHealth", "InteropAPI"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"]),
         .testTarget(name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto"]),
+        .testTarget(name: "BlobStoreTests", dependencies: ["BlobStore", "HTTPClient", "RPCCore", "ServiceConfig"], exclude: ["Fixtures"]),
         .testTarget(name: "AuthTokensTests", dependencies: ["AuthTokens", "OpenSSLCrypto", "RPCCore"]),
         .testTarget(name: "AuthServerTests", dependencies: ["AuthServer", "AuthAPI", "AuthTokens", "OpenSSLCrypto", "Postgres", "RPCCore"]),
         .testTarget(
@@ -158,6 +174,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "RPCCore"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "StorageServerTests",
+            dependencies: ["StorageServer", "StorageAPI", "AuthTokens", "BlobStore", "OpenSSLCrypto", "Postgres", "RPCCore", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "RPCCore"]),
         .testTarget(
             name: "OpenAIImagesTests",
