@@ -168,7 +168,7 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "AuthAPI", "AuthServer", "AuthTokens", "EditAPI", "StorageAPI", "HTTPClient", "ImageEditServices", "OpenSSLCrypto",
+                "Gateway", "AuthAPI", "AuthServer", "AuthTokens", "BlobStore", "EditAPI", "StorageAPI", "HTTPClient", "ImageEditServices", "OpenSSLCrypto",
                 "Postgres", "RPCCore", "RPCNIO", "ServiceConfig", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
