@@ -4,7 +4,7 @@
 #   system (apt):  C libraries the shims link (nghttp2, curl, libpq, OpenSSL), pkg-config,
 #                  the nghttp CLI (raw HTTP/2 requests in the interop suite), PostgreSQL
 #   Python (pip):  grpcio and grpcio-tools (the stock gRPC peer of the interop suite),
-#                  protobuf, pytest
+#                  protobuf, pytest, cryptography (Ed25519: the suite checks token signatures)
 #
 # Idempotent and quick on a machine that has everything: each part is checked first
 # (dpkg -s, a Python import), apt-get update runs only when a package is missing.
@@ -29,6 +29,7 @@ PIP_REQUIREMENTS=(
     "grpcio-tools>=1.60"
     "protobuf>=4.25"
     "pytest>=7.4"
+    "cryptography>=41"
 )
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
@@ -95,6 +96,7 @@ for requirement in sys.argv[1:]:
     if parse(installed) < parse(minimum):
         sys.exit(1)
 import grpc, grpc_tools.protoc, google.protobuf, pytest  # noqa: F401  (they must import, too)
+from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: F401
 PY
 }
 
