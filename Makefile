@@ -61,8 +61,8 @@ generate: ## Regenerate Swift code from proto/ (scripts/generate.sh)
 	@if [ -f scripts/generate.sh ]; then bash scripts/generate.sh; \
 	else echo "generate: scripts/generate.sh is not here yet (it comes with the protobuf codec)" >&2; exit 1; fi
 
-run: ## Start all four services (not yet: arrives with the services)
-	@echo "run: not available yet - the auth, storage, edit and gateway services have not landed" >&2; exit 1
+run: ## Install, build, start PostgreSQL and the four services; the gateway answers on :8000 (Ctrl-C stops all)
+	@bash scripts/run.sh
 
 bench: ## RPC benchmarks (Benchmarks/rpc-bench.sh)
 	@if [ -f Benchmarks/rpc-bench.sh ]; then bash Benchmarks/rpc-bench.sh; \

@@ -28,12 +28,14 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", exact: "1.8.0"),
+        .package(url: "https://github.com/vapor/multipart-kit.git", exact: "4.7.1"),
     ],
     targets: [
         // C shims.
         .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
 
         // Pure code, no I/O.
@@ -43,6 +45,7 @@ let package = Package(
         .target(name: "ProtoGenCore", swiftSettings: strictSettings),
         .target(name: "OpenSSLCrypto", dependencies: ["COpenSSL"], swiftSettings: strictSettings),
         .target(name: "ServiceConfig", swiftSettings: strictSettings),
+        .target(name: "Imaging", dependencies: ["CVips", "RPCCore"], swiftSettings: strictSettings),
 
         // I/O.
         .target(
@@ -75,11 +78,17 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strictSettings),
+        .target(
+            name: "OpenAIImages",
+            dependencies: ["HTTPClient", "RPCCore", "ServiceConfig", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings),
 
         // Service APIs generated from proto/.
         .target(name: "GRPCHealth", dependencies: ["ProtoWire", "RPCCore"], swiftSettings: strictSettings),
         .target(name: "InteropAPI", dependencies: ["ProtoWire", "RPCCore"], swiftSettings: strictSettings),
         .target(name: "AuthAPI", dependencies: ["ProtoWire", "RPCCore"], swiftSettings: strictSettings),
+        .target(name: "StorageAPI", dependencies: ["ProtoWire", "RPCCore"], swiftSettings: strictSettings),
+        .target(name: "EditAPI", dependencies: ["ProtoWire", "RPCCore"], swiftSettings: strictSettings),
 
         // Services.
         .target(
@@ -94,7 +103,8 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "AuthAPI", "AuthTokens", "RPCCore",
+                "AuthAPI", "AuthTokens", "EditAPI", "RPCCore", "StorageAPI",
+                .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -104,10 +114,18 @@ let package = Package(
         .target(
             name: "ImageEditServices",
             dependencies: [
-                "AuthAPI", "AuthServer", "AuthTokens", "Gateway", "GRPCHealth", "OpenSSLCrypto", "Postgres", "RPCCore",
-                "RPCNIO", "ServiceConfig",
+                "AuthAPI", "AuthServer", "AuthTokens", "EditAPI", "EditServer", "Gateway", "GRPCHealth", "Imaging",
+                "OpenSSLCrypto", "Postgres", "RPCCore", "RPCNIO", "ServiceConfig", "StorageAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+
+        .target(
+            name: "EditServer",
+            dependencies: [
+                "AuthTokens", "EditAPI", "Imaging", "RPCCore",
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strictSettings),
 
@@ -123,7 +141,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "AuthAPI", "HTTPClient", "RPCCore",
+                "AuthAPI", "EditAPI", "HTTPClient", "RPCCore", "StorageAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Tests/TestSupport",
@@ -142,12 +160,16 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "AuthAPI", "AuthServer", "AuthTokens", "HTTPClient", "ImageEditServices", "OpenSSLCrypto",
+                "Gateway", "AuthAPI", "AuthServer", "AuthTokens", "EditAPI", "StorageAPI", "HTTPClient", "ImageEditServices", "OpenSSLCrypto",
                 "Postgres", "RPCCore", "RPCNIO", "ServiceConfig", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "RPCCore"], exclude: ["Fixtures"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "RPCCore"]),
+        .testTarget(
+            name: "OpenAIImagesTests",
+            dependencies: ["OpenAIImages", "HTTPClient", "RPCCore", "ServiceConfig", "TestSupport"]),
         .testTarget(
             name: "RPCNIOTests",
             dependencies: [

@@ -19,6 +19,7 @@ APT_PACKAGES=(
     pkg-config
     nghttp2-client
     postgresql
+    libvips-dev
 )
 
 # Minimum versions, not pins: the suite generates its Python stubs at test time with whatever
