@@ -57,7 +57,10 @@ public final class HTTP2Session {
 
     private let raw: OpaquePointer
     private var outgoing: [Int32: OutgoingBody] = [:]
-    private var pendingHeaders: [Int32: [HTTP2Header]] = [:]
+    /// The header block being received. HTTP/2 never interleaves header blocks (CONTINUATION
+    /// frames must follow their HEADERS at once), so one buffer serves every stream.
+    private var pendingHeaders: [HTTP2Header] = []
+    private var pendingHeadersStream: Int32 = 0
     /// Where ``drainOutput(_:)`` sends bytes while nghttp2_session_send runs; nil otherwise.
     private var sink: ((UnsafeRawBufferPointer) -> Void)?
 
@@ -310,7 +313,9 @@ public final class HTTP2Session {
         }
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, userData in
             let session = HTTP2Session.session(userData)
-            session.pendingHeaders[frame!.pointee.hd.stream_id] = []
+            session.pendingHeaders = []
+            session.pendingHeaders.reserveCapacity(12)
+            session.pendingHeadersStream = frame!.pointee.hd.stream_id
             return 0
         }
         nghttp2_session_callbacks_set_on_header_callback(callbacks) { _, frame, name, nameLength, value, valueLength, _, userData in
@@ -318,7 +323,7 @@ public final class HTTP2Session {
             let header = HTTP2Header(
                 String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self),
                 String(decoding: UnsafeBufferPointer(start: value, count: valueLength), as: UTF8.self))
-            session.pendingHeaders[frame!.pointee.hd.stream_id, default: []].append(header)
+            session.pendingHeaders.append(header)
             return 0
         }
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { _, _, streamID, data, length, userData in
@@ -332,7 +337,8 @@ public final class HTTP2Session {
             let endStream = header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
             switch Int(header.type) {
             case Int(NGHTTP2_HEADERS.rawValue):
-                let headers = session.pendingHeaders.removeValue(forKey: header.stream_id) ?? []
+                var headers: [HTTP2Header] = []
+                if session.pendingHeadersStream == header.stream_id { swap(&headers, &session.pendingHeaders) }
                 session.delegate?.session(session, didReceiveHeaders: headers, streamID: header.stream_id, endStream: endStream)
             case Int(NGHTTP2_DATA.rawValue):
                 if endStream {
@@ -349,7 +355,7 @@ public final class HTTP2Session {
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, errorCode, userData in
             let session = HTTP2Session.session(userData)
             session.outgoing[streamID] = nil
-            session.pendingHeaders[streamID] = nil
+            if session.pendingHeadersStream == streamID { session.pendingHeaders = [] }
             session.delegate?.session(session, streamDidClose: streamID, errorCode: errorCode)
             return 0
         }
