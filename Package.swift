@@ -22,6 +22,9 @@ let package = Package(
         .executable(name: "imageedit", targets: ["imageedit"]),
         .executable(name: "protogen", targets: ["protogen"]),
         .executable(name: "rpc-interop", targets: ["rpc-interop"]),
+        // For Benchmarks/ (codec-bench compares ProtoWire with swift-protobuf on these types).
+        .library(name: "ProtoWire", targets: ["ProtoWire"]),
+        .library(name: "InteropAPI", targets: ["InteropAPI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
