@@ -22,6 +22,14 @@ let package = Package(
         .executable(name: "imageedit", targets: ["imageedit"]),
         .executable(name: "protogen", targets: ["protogen"]),
         .executable(name: "rpc-interop", targets: ["rpc-interop"]),
+        // Libraries for the fuzzing package in Fuzz/, which depends on this one by path.
+        .library(name: "ProtoWire", targets: ["ProtoWire"]),
+        .library(name: "RPCCore", targets: ["RPCCore"]),
+        .library(name: "HTTP2", targets: ["HTTP2"]),
+        .library(name: "RPCNIO", targets: ["RPCNIO"]),
+        .library(name: "InteropAPI", targets: ["InteropAPI"]),
+        .library(name: "AuthAPI", targets: ["AuthAPI"]),
+        .library(name: "WireTestMessages", targets: ["WireTestMessages"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
