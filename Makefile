@@ -15,6 +15,8 @@ SWIFT_LOCK  ?= /tmp/swiftbuild.lock
 SWIFT_BUILD := flock $(SWIFT_LOCK) swift build
 # The executable the interop suite starts (Tests/interop/conftest.py reads RPC_INTEROP).
 RPC_INTEROP ?= $(CURDIR)/.build/debug/rpc-interop
+# The service executable the interop suite starts (Tests/interop reads IMAGEEDIT).
+IMAGEEDIT   ?= $(CURDIR)/.build/debug/imageedit
 PYTEST_ARGS ?=
 # The local S3 (moto) the Swift tests use; scripts/moto.sh prints TEST_S3_* for swift test.
 MOTO_PORT   ?= 54340
@@ -43,19 +45,21 @@ test: deps ## Everything CI runs: build, start PostgreSQL and a local S3 (moto),
 	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed" >&2; exit 1; fi; \
 	echo "make test: all parts passed"
 
-test-swift: ## Swift unit, loopback, PostgreSQL and S3 tests (swift test; starts the test database and moto)
+test-swift: ## Swift unit, loopback, PostgreSQL and S3 tests (swift test; starts the test database and moto, leaves them running)
 ifndef SKIP_BUILD
 	$(SWIFT_BUILD) --build-tests
 endif
 	database_url=$$(bash scripts/pg.sh start pg-test); s3_variables=$$(bash scripts/moto.sh start $(MOTO_PORT)); \
 	env TEST_DATABASE_URL="$$database_url" $$s3_variables swift test --skip-build
 
-test-interop: ## Interop with stock gRPC both ways (pytest Tests/interop; needs rpc-interop)
+test-interop: ## Interop with stock gRPC both ways, and grpcio against auth, storage and edit (pytest Tests/interop; starts the test database)
 ifndef SKIP_BUILD
 	@bash scripts/install-deps.sh
 	$(SWIFT_BUILD) --product rpc-interop
+	$(SWIFT_BUILD) --product imageedit
 endif
-	RPC_INTEROP=$(RPC_INTEROP) $(PYTHON) -m pytest Tests/interop -p no:cacheprovider -ra $(PYTEST_ARGS)
+	TEST_DATABASE_URL=$$(bash scripts/pg.sh start pg-test) RPC_INTEROP=$(RPC_INTEROP) IMAGEEDIT=$(IMAGEEDIT) \
+		$(PYTHON) -m pytest Tests/interop -p no:cacheprovider -ra $(PYTEST_ARGS)
 
 generate: ## Regenerate Swift code from proto/ (scripts/generate.sh)
 	@if [ -f scripts/generate.sh ]; then bash scripts/generate.sh; \

@@ -22,6 +22,15 @@ let package = Package(
         .executable(name: "imageedit", targets: ["imageedit"]),
         .executable(name: "protogen", targets: ["protogen"]),
         .executable(name: "rpc-interop", targets: ["rpc-interop"]),
+        // For the packages beside this one, which depend on it by path: Benchmarks/ (codec-bench
+        // compares ProtoWire with swift-protobuf) and Fuzz/ (libFuzzer targets).
+        .library(name: "ProtoWire", targets: ["ProtoWire"]),
+        .library(name: "RPCCore", targets: ["RPCCore"]),
+        .library(name: "HTTP2", targets: ["HTTP2"]),
+        .library(name: "RPCNIO", targets: ["RPCNIO"]),
+        .library(name: "InteropAPI", targets: ["InteropAPI"]),
+        .library(name: "AuthAPI", targets: ["AuthAPI"]),
+        .library(name: "WireTestMessages", targets: ["WireTestMessages"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
@@ -72,15 +81,15 @@ let package = Package(
             swiftSettings: strictSettings),
         .target(name: "AuthTokens", dependencies: ["OpenSSLCrypto", "RPCCore"], swiftSettings: strictSettings),
         .target(
+            name: "OpenAIImages",
+            dependencies: ["HTTPClient", "RPCCore", "ServiceConfig", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings),
+        .target(
             name: "BlobStore",
             dependencies: [
                 "HTTPClient", "OpenSSLCrypto", "RPCCore", "ServiceConfig",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
-            swiftSettings: strictSettings),
-        .target(
-            name: "OpenAIImages",
-            dependencies: ["HTTPClient", "RPCCore", "ServiceConfig", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings),
 
         // Service APIs generated from proto/.
@@ -114,17 +123,25 @@ let package = Package(
         .target(
             name: "ImageEditServices",
             dependencies: [
-                "AuthAPI", "AuthServer", "AuthTokens", "EditAPI", "EditServer", "Gateway", "GRPCHealth", "Imaging",
-                "OpenSSLCrypto", "Postgres", "RPCCore", "RPCNIO", "ServiceConfig", "StorageAPI",
+                "AuthAPI", "AuthServer", "AuthTokens", "BlobStore", "EditAPI", "EditServer", "Gateway", "GRPCHealth", "HTTPClient",
+                "Imaging", "OpenAIImages", "OpenSSLCrypto", "Postgres", "RPCCore", "RPCNIO", "ServiceConfig", "StorageAPI",
+                "StorageServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings),
 
         .target(
+            name: "StorageServer",
+            dependencies: [
+                "AuthTokens", "BlobStore", "OpenSSLCrypto", "Postgres", "RPCCore", "StorageAPI",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+        .target(
             name: "EditServer",
             dependencies: [
-                "AuthTokens", "EditAPI", "Imaging", "RPCCore",
+                "AuthTokens", "EditAPI", "Imaging", "OpenAIImages", "RPCCore",
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strictSettings),
@@ -141,7 +158,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "AuthAPI", "EditAPI", "HTTPClient", "RPCCore", "StorageAPI",
+                "AuthAPI", "BlobStore", "EditAPI", "HTTPClient", "RPCCore", "StorageAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Tests/TestSupport",
@@ -160,12 +177,15 @@ let package = Package(
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "AuthAPI", "AuthServer", "AuthTokens", "EditAPI", "StorageAPI", "HTTPClient", "ImageEditServices", "OpenSSLCrypto",
+                "Gateway", "AuthAPI", "AuthServer", "AuthTokens", "BlobStore", "EditAPI", "StorageAPI", "HTTPClient", "ImageEditServices", "OpenSSLCrypto",
                 "Postgres", "RPCCore", "RPCNIO", "ServiceConfig", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "RPCCore"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "StorageServerTests",
+            dependencies: ["StorageServer", "StorageAPI", "AuthTokens", "BlobStore", "OpenSSLCrypto", "Postgres", "RPCCore", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "RPCCore"]),
         .testTarget(
             name: "OpenAIImagesTests",

@@ -4,7 +4,8 @@
 #   system (apt):  C libraries the shims link (nghttp2, curl, libpq, OpenSSL), pkg-config,
 #                  the nghttp CLI (raw HTTP/2 requests in the interop suite), PostgreSQL
 #   Python (pip):  grpcio and grpcio-tools (the stock gRPC peer of the interop suite),
-#                  protobuf, pytest, moto[server] (the local S3 of the Swift tests, scripts/moto.sh)
+#                  protobuf, pytest, moto[server] (the local S3 of the Swift tests, scripts/moto.sh),
+#                  cryptography (Ed25519: the suite checks token signatures)
 #
 # Idempotent and quick on a machine that has everything: each part is checked first
 # (dpkg -s, a Python import), apt-get update runs only when a package is missing.
@@ -31,6 +32,7 @@ PIP_REQUIREMENTS=(
     "protobuf>=4.25"
     "pytest>=7.4"
     "moto[server]>=5.0"
+    "cryptography>=41"
 )
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
@@ -99,6 +101,7 @@ for requirement in sys.argv[1:]:
         sys.exit(1)
 import grpc, grpc_tools.protoc, google.protobuf, pytest  # noqa: F401  (they must import, too)
 import botocore, moto.server, werkzeug  # noqa: F401,E401  (moto.server needs the [server] extra)
+from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: F401
 PY
 }
 

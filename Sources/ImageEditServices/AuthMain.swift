@@ -78,7 +78,14 @@ public func startAuthService(_ environment: ConfigEnvironment, port: Int? = nil,
     var configuration = RPCServer.Configuration(host: settings.common.bindHost, port: port ?? settings.common.authPort)
     configuration.onCallFinished = callLogger(logger)
     let server = RPCServer(configuration: configuration, registry: registry)
-    let bound = try await server.start()
+    let bound: Int
+    do {
+        bound = try await server.start()
+    } catch where isAddressInUse(error) {
+        await passwords.shutdown()
+        await pool.close()
+        throw PortInUseError(variable: port == nil ? "AUTH_PORT" : "port", address: "\(configuration.host):\(configuration.port)")
+    }
     logger.info("auth service listening", metadata: ["address": .string("\(settings.common.bindHost):\(bound)")])
     return RunningAuthService(port: bound, server: server, pool: pool, passwords: passwords)
 }

@@ -2,6 +2,8 @@ import EditAPI
 import EditServer
 import Foundation
 import GRPCHealth
+import HTTPClient
+import OpenAIImages
 import Imaging
 public import Logging
 import RPCCore
@@ -63,6 +65,10 @@ public func startEditService(_ environment: ConfigEnvironment, port: Int? = nil,
     return RunningEditService(port: bound, server: server, workers: workers)
 }
 
+/// OpenAI when OPENAI_API_KEY is set (OPENAI_BASE_URL, OPENAI_IMAGE_MODEL), else the local engine.
 func makeEditBackend(_ environment: ConfigEnvironment, workers: ImageWorkers, logger: Logger) throws -> any EditBackend {
-    LocalEditBackend(workers: workers)
+    guard let configuration = try OpenAIConfiguration(environment) else { return LocalEditBackend(workers: workers) }
+    let http = CurlHTTPClient(threads: OpenAIImageEditor.recommendedHTTPThreads)
+    return OpenAIEditBackend(editor: OpenAIImageEditor(configuration: configuration, http: http, logger: logger),
+                             model: configuration.model, workers: workers)
 }

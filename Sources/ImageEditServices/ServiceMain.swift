@@ -22,6 +22,11 @@ public func imageeditMain(_ arguments: [String]) async -> Int32 {
             await waitForTermination()
             logger.info("auth service stopping")
             await service.shutdown()
+        case "storage":
+            let service = try await startStorageService(environment, logger: logger)
+            await waitForTermination()
+            logger.info("storage service stopping")
+            await service.shutdown()
         case "edit":
             let service = try await startEditService(environment, logger: logger)
             await waitForTermination()
@@ -29,7 +34,12 @@ public func imageeditMain(_ arguments: [String]) async -> Int32 {
             await service.shutdown()
         case "gateway":
             let app = try makeGateway(environment, logger: logger)
-            try await app.runService()
+            do {
+                try await app.runService()
+            } catch where isAddressInUse(error) {
+                let settings = try GatewayServiceSettings(environment)
+                throw PortInUseError(variable: "GATEWAY_PORT", address: "\(settings.gateway.host):\(settings.gateway.port)")
+            }
         case "keygen":
             print(try SigningKeyLoader.generate())
         case "help", "-h", "--help":
@@ -51,6 +61,7 @@ public func imageeditMain(_ arguments: [String]) async -> Int32 {
 let usage = """
     usage: imageedit <command>
       auth      run the auth service (gRPC, AUTH_PORT)
+      storage   run the storage service (gRPC, STORAGE_PORT)
       edit      run the edit service (gRPC, EDIT_PORT)
       gateway   run the REST gateway (HTTP, GATEWAY_PORT)
       keygen    print a new AUTH_SIGNING_KEY
@@ -58,11 +69,32 @@ let usage = """
     """
 
 func describe(_ error: any Error) -> String {
+    if let error = error as? PortInUseError { return error.description }
     let text = String(describing: error)
-    if text.contains("Address already in use") || text.contains("EADDRINUSE") {
+    if isAddressInUse(error) {
         return "the port is already in use (\(text))"
     }
     return text
+}
+
+/// A listen address another process holds, reported as one line naming the address and the
+/// variable that chose it.
+struct PortInUseError: Error, CustomStringConvertible {
+    /// The setting that chose the port, e.g. `AUTH_PORT`.
+    let variable: String
+    /// `host:port`.
+    let address: String
+
+    var description: String {
+        "\(address) is already in use (\(variable)): stop the process holding it or choose another port"
+    }
+}
+
+/// Whether `error` is a bind that failed because the address is taken (EADDRINUSE), as NIO
+/// reports it.
+func isAddressInUse(_ error: any Error) -> Bool {
+    let text = String(describing: error)
+    return text.contains("Address already in use") || text.contains("EADDRINUSE")
 }
 
 /// Suspends until SIGTERM or SIGINT arrives.

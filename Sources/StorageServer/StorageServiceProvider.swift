@@ -1,7 +1,7 @@
 public import AuthTokens
 public import BlobStore
 import Foundation
-import Logging
+public import Logging
 import OpenSSLCrypto
 public import RPCCore
 public import StorageAPI

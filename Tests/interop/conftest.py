@@ -114,7 +114,7 @@ def start_peer(name: str, command: list[str], log_dir: Path) -> PeerProcess:
 
 @pytest.fixture(scope="session")
 def pb():
-    """The generated stubs: pb.interop_pb2, pb.interop_pb2_grpc, pb.health_pb2, pb.health_pb2_grpc."""
+    """The generated stubs: pb.interop_pb2(_grpc), pb.health_pb2(_grpc), pb.auth_pb2(_grpc)."""
     return stubs.load()
 
 
