@@ -33,10 +33,10 @@ for target in $targets; do
         -artifact_prefix=".work/artifacts/$target-" "$work" "corpus/$target" >"$log" 2>&1
     rc=$?
     set -e
-    execs=$(awk -F: '/stat::number_of_executed_units/ {gsub(/ /, "", $2); print $2}' "$log")
-    rate=$(awk -F: '/stat::average_exec_per_sec/ {gsub(/ /, "", $2); print $2}' "$log")
-    cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
-    corp=$(grep -oE 'corp: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
+    execs=$(awk '/stat::number_of_executed_units/ {print $NF}' "$log")
+    rate=$(awk '/stat::average_exec_per_sec/ {print $NF}' "$log")
+    cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | cut -d' ' -f2 || true)
+    corp=$(grep -oE 'corp: [0-9]+' "$log" | tail -1 | cut -d' ' -f2 || true)
     result=ok
     if [ "$rc" -ne 0 ]; then
         result="CRASH (rc $rc, see $log)"
