@@ -18,6 +18,8 @@ RPC_INTEROP ?= $(CURDIR)/.build/debug/rpc-interop
 # The service executable the interop suite starts (Tests/interop reads IMAGEEDIT).
 IMAGEEDIT   ?= $(CURDIR)/.build/debug/imageedit
 PYTEST_ARGS ?=
+# The local S3 (moto) the Swift tests use; scripts/moto.sh prints TEST_S3_* for swift test.
+MOTO_PORT   ?= 54340
 
 export PYTHONDONTWRITEBYTECODE := 1
 
@@ -32,23 +34,25 @@ deps: ## Install missing system and Python packages (scripts/install-deps.sh; qu
 build: deps ## Build everything (debug), tests included
 	$(SWIFT_BUILD) --build-tests
 
-test: deps ## Everything CI runs: build, start PostgreSQL, Swift tests, the Python interop suite, stop
+test: deps ## Everything CI runs: build, start PostgreSQL and a local S3 (moto), Swift tests, the Python interop suite, stop
 	@failed=""; \
 	$(MAKE) --no-print-directory build || { echo "make test: build failed" >&2; exit 1; }; \
+	trap 'bash scripts/pg.sh stop pg-test; bash scripts/moto.sh stop' EXIT; \
 	bash scripts/pg.sh start pg-test >/dev/null || { echo "make test: could not start PostgreSQL" >&2; exit 1; }; \
-	trap 'bash scripts/pg.sh stop pg-test' EXIT; \
+	bash scripts/moto.sh start $(MOTO_PORT) >/dev/null || { echo "make test: could not start moto (S3)" >&2; exit 1; }; \
 	$(MAKE) --no-print-directory test-swift SKIP_BUILD=1 || failed="$$failed test-swift"; \
 	$(MAKE) --no-print-directory test-interop SKIP_BUILD=1 || failed="$$failed test-interop"; \
 	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed" >&2; exit 1; fi; \
 	echo "make test: all parts passed"
 
-test-swift: ## Swift unit, loopback and PostgreSQL tests (swift test; starts the test database)
+test-swift: ## Swift unit, loopback, PostgreSQL and S3 tests (swift test; starts the test database and moto, leaves them running)
 ifndef SKIP_BUILD
 	$(SWIFT_BUILD) --build-tests
 endif
-	TEST_DATABASE_URL=$$(bash scripts/pg.sh start pg-test) swift test --skip-build
+	database_url=$$(bash scripts/pg.sh start pg-test); s3_variables=$$(bash scripts/moto.sh start $(MOTO_PORT)); \
+	env TEST_DATABASE_URL="$$database_url" $$s3_variables swift test --skip-build
 
-test-interop: ## Interop with stock gRPC both ways, and grpcio against the auth service (pytest Tests/interop; starts the test database)
+test-interop: ## Interop with stock gRPC both ways, and grpcio against auth, storage and edit (pytest Tests/interop; starts the test database)
 ifndef SKIP_BUILD
 	@bash scripts/install-deps.sh
 	$(SWIFT_BUILD) --product rpc-interop
@@ -61,8 +65,8 @@ generate: ## Regenerate Swift code from proto/ (scripts/generate.sh)
 	@if [ -f scripts/generate.sh ]; then bash scripts/generate.sh; \
 	else echo "generate: scripts/generate.sh is not here yet (it comes with the protobuf codec)" >&2; exit 1; fi
 
-run: ## Start all four services (not yet: arrives with the services)
-	@echo "run: not available yet - the auth, storage, edit and gateway services have not landed" >&2; exit 1
+run: ## Install, build, start PostgreSQL and the four services; the gateway answers on :8000 (Ctrl-C stops all)
+	@bash scripts/run.sh
 
 bench: ## RPC benchmarks (Benchmarks/rpc-bench.sh)
 	@if [ -f Benchmarks/rpc-bench.sh ]; then bash Benchmarks/rpc-bench.sh; \

@@ -22,18 +22,29 @@ let package = Package(
         .executable(name: "imageedit", targets: ["imageedit"]),
         .executable(name: "protogen", targets: ["protogen"]),
         .executable(name: "rpc-interop", targets: ["rpc-interop"]),
+        // For the packages beside this one, which depend on it by path: Benchmarks/ (codec-bench
+        // compares ProtoWire with swift-protobuf) and Fuzz/ (libFuzzer targets).
+        .library(name: "ProtoWire", targets: ["ProtoWire"]),
+        .library(name: "RPCCore", targets: ["RPCCore"]),
+        .library(name: "HTTP2", targets: ["HTTP2"]),
+        .library(name: "RPCNIO", targets: ["RPCNIO"]),
+        .library(name: "InteropAPI", targets: ["InteropAPI"]),
+        .library(name: "AuthAPI", targets: ["AuthAPI"]),
+        .library(name: "WireTestMessages", targets: ["WireTestMessages"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", exact: "1.8.0"),
+        .package(url: "https://github.com/vapor/multipart-kit.git", exact: "4.7.1"),
     ],
     targets: [
         // C shims.
         .systemLibrary(name: "CNGHTTP2", pkgConfig: "libnghttp2", providers: [.apt(["libnghttp2-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CVips", pkgConfig: "vips", providers: [.apt(["libvips-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
 
         // Pure code, no I/O.
@@ -43,6 +54,7 @@ let package = Package(
         .target(name: "ProtoGenCore", swiftSettings: strictSettings),
         .target(name: "OpenSSLCrypto", dependencies: ["COpenSSL"], swiftSettings: strictSettings),
         .target(name: "ServiceConfig", swiftSettings: strictSettings),
+        .target(name: "Imaging", dependencies: ["CVips", "RPCCore"], swiftSettings: strictSettings),
 
         // I/O.
         .target(
@@ -68,11 +80,24 @@ let package = Package(
             dependencies: ["CCurl", .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: strictSettings),
         .target(name: "AuthTokens", dependencies: ["OpenSSLCrypto", "RPCCore"], swiftSettings: strictSettings),
+        .target(
+            name: "OpenAIImages",
+            dependencies: ["HTTPClient", "RPCCore", "ServiceConfig", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings),
+        .target(
+            name: "BlobStore",
+            dependencies: [
+                "HTTPClient", "OpenSSLCrypto", "RPCCore", "ServiceConfig",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings),
 
         // Service APIs generated from proto/.
         .target(name: "GRPCHealth", dependencies: ["ProtoWire", "RPCCore"], swiftSettings: strictSettings),
         .target(name: "InteropAPI", dependencies: ["ProtoWire", "RPCCore"], swiftSettings: strictSettings),
         .target(name: "AuthAPI", dependencies: ["ProtoWire", "RPCCore"], swiftSettings: strictSettings),
+        .target(name: "StorageAPI", dependencies: ["ProtoWire", "RPCCore"], swiftSettings: strictSettings),
+        .target(name: "EditAPI", dependencies: ["ProtoWire", "RPCCore"], swiftSettings: strictSettings),
 
         // Services.
         .target(
@@ -87,7 +112,8 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "AuthAPI", "AuthTokens", "RPCCore",
+                "AuthAPI", "AuthTokens", "EditAPI", "RPCCore", "StorageAPI",
+                .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -97,10 +123,26 @@ let package = Package(
         .target(
             name: "ImageEditServices",
             dependencies: [
-                "AuthAPI", "AuthServer", "AuthTokens", "Gateway", "GRPCHealth", "OpenSSLCrypto", "Postgres", "RPCCore",
-                "RPCNIO", "ServiceConfig",
+                "AuthAPI", "AuthServer", "AuthTokens", "BlobStore", "EditAPI", "EditServer", "Gateway", "GRPCHealth", "HTTPClient",
+                "Imaging", "OpenAIImages", "OpenSSLCrypto", "Postgres", "RPCCore", "RPCNIO", "ServiceConfig", "StorageAPI",
+                "StorageServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+
+        .target(
+            name: "StorageServer",
+            dependencies: [
+                "AuthTokens", "BlobStore", "OpenSSLCrypto", "Postgres", "RPCCore", "StorageAPI",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings),
+        .target(
+            name: "EditServer",
+            dependencies: [
+                "AuthTokens", "EditAPI", "Imaging", "OpenAIImages", "RPCCore",
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strictSettings),
 
@@ -116,7 +158,7 @@ let package = Package(
         .target(
             name: "TestSupport",
             dependencies: [
-                "AuthAPI", "HTTPClient", "RPCCore",
+                "AuthAPI", "BlobStore", "EditAPI", "HTTPClient", "RPCCore", "StorageAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
             ],
             path: "Tests/TestSupport",
@@ -129,17 +171,25 @@ let package = Package(
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore", "ProtoWire", "GRPCHealth", "InteropAPI"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"]),
         .testTarget(name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto"]),
+        .testTarget(name: "BlobStoreTests", dependencies: ["BlobStore", "HTTPClient", "RPCCore", "ServiceConfig"], exclude: ["Fixtures"]),
         .testTarget(name: "AuthTokensTests", dependencies: ["AuthTokens", "OpenSSLCrypto", "RPCCore"]),
         .testTarget(name: "AuthServerTests", dependencies: ["AuthServer", "AuthAPI", "AuthTokens", "OpenSSLCrypto", "Postgres", "RPCCore"]),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "AuthAPI", "AuthServer", "AuthTokens", "HTTPClient", "ImageEditServices", "OpenSSLCrypto",
+                "Gateway", "AuthAPI", "AuthServer", "AuthTokens", "BlobStore", "EditAPI", "StorageAPI", "HTTPClient", "ImageEditServices", "OpenSSLCrypto",
                 "Postgres", "RPCCore", "RPCNIO", "ServiceConfig", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "RPCCore"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "StorageServerTests",
+            dependencies: ["StorageServer", "StorageAPI", "AuthTokens", "BlobStore", "OpenSSLCrypto", "Postgres", "RPCCore", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "RPCCore"]),
+        .testTarget(
+            name: "OpenAIImagesTests",
+            dependencies: ["OpenAIImages", "HTTPClient", "RPCCore", "ServiceConfig", "TestSupport"]),
         .testTarget(
             name: "RPCNIOTests",
             dependencies: [

@@ -4,7 +4,8 @@
 #   system (apt):  C libraries the shims link (nghttp2, curl, libpq, OpenSSL), pkg-config,
 #                  the nghttp CLI (raw HTTP/2 requests in the interop suite), PostgreSQL
 #   Python (pip):  grpcio and grpcio-tools (the stock gRPC peer of the interop suite),
-#                  protobuf, pytest, cryptography (Ed25519: the suite checks token signatures)
+#                  protobuf, pytest, moto[server] (the local S3 of the Swift tests, scripts/moto.sh),
+#                  cryptography (Ed25519: the suite checks token signatures)
 #
 # Idempotent and quick on a machine that has everything: each part is checked first
 # (dpkg -s, a Python import), apt-get update runs only when a package is missing.
@@ -19,6 +20,7 @@ APT_PACKAGES=(
     pkg-config
     nghttp2-client
     postgresql
+    libvips-dev
 )
 
 # Minimum versions, not pins: the suite generates its Python stubs at test time with whatever
@@ -29,6 +31,7 @@ PIP_REQUIREMENTS=(
     "grpcio-tools>=1.60"
     "protobuf>=4.25"
     "pytest>=7.4"
+    "moto[server]>=5.0"
     "cryptography>=41"
 )
 
@@ -89,6 +92,7 @@ def parse(text):
 
 for requirement in sys.argv[1:]:
     name, _, minimum = requirement.partition(">=")
+    name = name.split("[")[0]  # "moto[server]": the extra's own packages are checked by import below
     try:
         installed = version(name)
     except PackageNotFoundError:
@@ -96,6 +100,7 @@ for requirement in sys.argv[1:]:
     if parse(installed) < parse(minimum):
         sys.exit(1)
 import grpc, grpc_tools.protoc, google.protobuf, pytest  # noqa: F401  (they must import, too)
+import botocore, moto.server, werkzeug  # noqa: F401,E401  (moto.server needs the [server] extra)
 from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: F401
 PY
 }

@@ -16,13 +16,22 @@ cmd=${1:-start}
 name=${2:-pg}
 dir="$root/.data/$name"
 portfile="$dir/PORT"
-default_port=54329
-[ "$name" = "pg-test" ] && default_port=54330
+# make run's cluster and the test cluster have fixed default ports; any other cluster (a test's
+# own, say) takes a free port the first time it starts, and keeps it.
+case "$name" in
+  pg) default_port=54329 ;;
+  pg-test) default_port=54330 ;;
+  *) default_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') ;;
+esac
 port=${3:-$( [ -f "$portfile" ] && cat "$portfile" || echo $default_port )}
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 [ -n "$bindir" ] || { echo "pg.sh: PostgreSQL server binaries not found (apt-get install postgresql)" >&2; exit 1; }
 password=imageedit
 url="postgres://imageedit:$password@127.0.0.1:$port/imageedit"
+
+port_free() {
+  python3 -c 'import socket,sys; s=socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", int(sys.argv[1])))' "$1" 2>/dev/null
+}
 
 as_postgres() {
   if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -38,6 +47,16 @@ start() {
     chmod 644 "$pwfile"
     as_postgres "$bindir/initdb" -D "$dir" -U imageedit --pwfile="$pwfile" -A scram-sha-256 -E UTF8 --no-sync >/dev/null
     rm -f "$pwfile"
+  fi
+  if ! as_postgres "$bindir/pg_ctl" -D "$dir" status >/dev/null 2>&1 && ! port_free "$port"; then
+    if [ "$name" = "pg-test" ] || [ -n "${PG_ANY_PORT:-}" ]; then
+      # Another cluster (say, a second checkout's tests) holds the port: take a free one.
+      port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+      url="postgres://imageedit:$password@127.0.0.1:$port/imageedit"
+    else
+      echo "pg.sh: port $port is in use by something else; set DATABASE_URL or free the port" >&2
+      exit 1
+    fi
   fi
   echo "$port" > "$portfile.tmp" && mv "$portfile.tmp" "$portfile"
   [ "$(id -u)" = 0 ] && chown postgres:postgres "$portfile"

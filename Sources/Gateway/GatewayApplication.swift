@@ -1,4 +1,6 @@
 public import AuthAPI
+public import EditAPI
+public import StorageAPI
 public import AuthTokens
 import Foundation
 public import Hummingbird
@@ -9,13 +11,17 @@ import RPCCore
 /// can hand it fakes) and how to judge readiness.
 public struct GatewayDependencies: Sendable {
     public var auth: any AuthService
+    public var storage: any StorageService
+    public var edit: any EditService
     public var authenticator: AccessAuthenticator
     /// Named readiness checks, each returning normally when its dependency serves.
     public var readinessChecks: [(name: String, check: @Sendable () async throws -> Void)]
 
-    public init(auth: any AuthService, authenticator: AccessAuthenticator,
+    public init(auth: any AuthService, storage: any StorageService, edit: any EditService, authenticator: AccessAuthenticator,
                 readinessChecks: [(name: String, check: @Sendable () async throws -> Void)] = []) {
         self.auth = auth
+        self.storage = storage
+        self.edit = edit
         self.authenticator = authenticator
         self.readinessChecks = readinessChecks
     }
@@ -29,6 +35,13 @@ public struct GatewaySettings: Sendable {
     public var maxJSONBodyBytes = 64 * 1024
     /// Deadline of each downstream call.
     public var rpcTimeout: Duration = .seconds(10)
+    /// Deadline of an edit (OpenAI can take tens of seconds).
+    public var editTimeout: Duration = .seconds(90)
+    /// Largest upload (the whole multipart body).
+    public var maxUploadBytes = 25 * 1024 * 1024
+    /// The gateway's public base URL (e.g. `https://images.example.com`), used to make
+    /// local-store links absolute; without it the request's Host header is used.
+    public var publicBaseURL: String?
 
     public init() {}
 }
@@ -44,9 +57,11 @@ public func buildGatewayApplication(settings: GatewaySettings, dependencies: Gat
 
 /// The router alone, for in-process tests.
 public func buildGatewayRouter(settings: GatewaySettings, dependencies: GatewayDependencies, logger: Logger) -> Router<GatewayRequestContext> {
-    let router = Router(context: GatewayRequestContext.self)
+    let router = Router(context: GatewayRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: GatewayMiddleware(logger: logger))
-    AuthRoutes(settings: settings, dependencies: dependencies).register(on: router)
+    let auth = AuthRoutes(settings: settings, dependencies: dependencies)
+    auth.register(on: router)
+    ImageRoutes(settings: settings, dependencies: dependencies, auth: auth).register(on: router)
     HealthRoutes(settings: settings, checks: dependencies.readinessChecks).register(on: router)
     return router
 }

@@ -59,7 +59,8 @@ public enum HTTPClientError: Error, Sendable, Hashable, CustomStringConvertible 
 /// easy interface blocks), so callers on event loops or the Swift task pool are never blocked;
 /// `threads` bounds how many requests run at once. Thread-safe.
 public final class CurlHTTPClient: Sendable {
-    private let threads: NIOThreadPool
+    /// Where requests run (internal: the multipart extension uses it too).
+    let threads: NIOThreadPool
     /// Largest response body accepted.
     public let maxResponseBytes: Int
 
@@ -95,9 +96,13 @@ public final class CurlHTTPClient: Sendable {
         init(limit: Int) { self.limit = limit }
     }
 
-    static func perform(_ request: HTTPRequest, maxResponseBytes: Int) throws -> HTTPResponse {
+    /// Runs `request` on the calling thread. With `multipart`, the body is those parts
+    /// (curl's MIME API) and `request.body` is ignored.
+    static func perform(_ request: HTTPRequest, multipart: [HTTPMultipartPart]? = nil, maxResponseBytes: Int) throws -> HTTPResponse {
         guard let handle = curl_easy_init() else { throw HTTPClientError.transport("curl_easy_init failed") }
         defer { curl_easy_cleanup(handle) }
+        let mime = try multipart.map { try makeMIME(handle, parts: $0) }
+        defer { curl_mime_free(mime) }
         let sink = Sink(limit: maxResponseBytes)
         let sinkPointer = Unmanaged.passUnretained(sink).toOpaque()
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
@@ -125,7 +130,9 @@ public final class CurlHTTPClient: Sendable {
                         if request.method == "HEAD" {
                             _ = imageedit_curl_setopt_long(handle, CURLOPT_NOBODY, 1)
                         }
-                        if !request.body.isEmpty || ["POST", "PUT", "PATCH"].contains(request.method) {
+                        if let mime {
+                            _ = imageedit_curl_setopt_ptr(handle, CURLOPT_MIMEPOST, UnsafeRawPointer(mime))
+                        } else if !request.body.isEmpty || ["POST", "PUT", "PATCH"].contains(request.method) {
                             _ = imageedit_curl_setopt_ptr(handle, CURLOPT_POSTFIELDS, body.baseAddress ?? UnsafePointer(bitPattern: 1))
                             _ = imageedit_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count))
                         }

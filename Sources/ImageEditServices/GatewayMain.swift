@@ -1,4 +1,6 @@
 import AuthAPI
+import EditAPI
+import StorageAPI
 import AuthTokens
 import Foundation
 import GRPCHealth
@@ -22,6 +24,14 @@ public struct GatewayServiceSettings: Sendable {
         gateway.port = common.gatewayPort
         gateway.rpcTimeout = common.rpcTimeout
         gateway.maxJSONBodyBytes = try environment.int("MAX_JSON_BODY_BYTES", default: 64 * 1024, range: 1024...16 * 1024 * 1024)
+        gateway.maxUploadBytes = try environment.int("MAX_UPLOAD_BYTES", default: 25 * 1024 * 1024, range: 1024...200 * 1024 * 1024)
+        gateway.editTimeout = .milliseconds(try environment.int("EDIT_TIMEOUT_MS", default: 90_000, range: 1_000...600_000))
+        if let base = environment["PUBLIC_BASE_URL"] {
+            guard base.hasPrefix("http://") || base.hasPrefix("https://") else {
+                throw ConfigError("PUBLIC_BASE_URL", "must start with http:// or https://")
+            }
+            gateway.publicBaseURL = base.hasSuffix("/") ? String(base.dropLast()) : base
+        }
     }
 }
 
@@ -39,10 +49,17 @@ public func makeGateway(_ environment: ConfigEnvironment, port: Int? = nil, logg
         let response = try await auth.getVerificationKeys(GetVerificationKeysRequest(), context: RPCContext.timeout(timeout))
         return try response.keys.filter { $0.algorithm == "EdDSA" }.map { try Ed25519.PublicKey(rawRepresentation: $0.publicKey) }
     }
+    let storageTransport = HTTP2ClientTransport(host: settings.common.storageAddress.host, port: settings.common.storageAddress.port)
+    let editTransport = HTTP2ClientTransport(host: settings.common.editAddress.host, port: settings.common.editAddress.port)
+    let storageHealth = HealthClient(transport: storageTransport)
+    let editHealth = HealthClient(transport: editTransport)
     let dependencies = GatewayDependencies(
-        auth: auth, authenticator: authenticator,
+        auth: auth, storage: StorageServiceClient(transport: storageTransport), edit: EditServiceClient(transport: editTransport),
+        authenticator: authenticator,
         readinessChecks: [
             ("auth", { try await checkServing(authHealth, service: AuthServiceMethods.serviceName) }),
+            ("storage", { try await checkServing(storageHealth, service: StorageServiceMethods.serviceName) }),
+            ("edit", { try await checkServing(editHealth, service: EditServiceMethods.serviceName) }),
         ])
     let router = buildGatewayRouter(settings: settings.gateway, dependencies: dependencies, logger: logger)
     let host = settings.gateway.host

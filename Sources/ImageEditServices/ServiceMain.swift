@@ -22,6 +22,16 @@ public func imageeditMain(_ arguments: [String]) async -> Int32 {
             await waitForTermination()
             logger.info("auth service stopping")
             await service.shutdown()
+        case "storage":
+            let service = try await startStorageService(environment, logger: logger)
+            await waitForTermination()
+            logger.info("storage service stopping")
+            await service.shutdown()
+        case "edit":
+            let service = try await startEditService(environment, logger: logger)
+            await waitForTermination()
+            logger.info("edit service stopping")
+            await service.shutdown()
         case "gateway":
             let app = try makeGateway(environment, logger: logger)
             do {
@@ -51,6 +61,8 @@ public func imageeditMain(_ arguments: [String]) async -> Int32 {
 let usage = """
     usage: imageedit <command>
       auth      run the auth service (gRPC, AUTH_PORT)
+      storage   run the storage service (gRPC, STORAGE_PORT)
+      edit      run the edit service (gRPC, EDIT_PORT)
       gateway   run the REST gateway (HTTP, GATEWAY_PORT)
       keygen    print a new AUTH_SIGNING_KEY
     Configuration comes from the environment and .env; see README.md.

@@ -60,8 +60,11 @@ struct PostgresPoolTests {
 
     @Test func callersWaitForAFreeConnectionThenTimeOut() async throws {
         let small = PostgresPool(url: testDatabaseURL!, size: 1)
-        let holder = Task { try await small.query("SELECT pg_sleep(1)") }
-        try await Task.sleep(for: .milliseconds(200))
+        let holder = Task { try await small.query("SELECT pg_sleep(2)") }
+        // Wait until the holder has the only connection (polling, not guessing a delay).
+        for _ in 0..<500 where !(small.usage.open == 1 && small.usage.idle == 0) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
         do {
             try await small.query("SELECT 1", deadline: .now + .milliseconds(200))
             Issue.record("expected a pool timeout")

@@ -107,9 +107,9 @@ func rpcError(_ body: () async throws -> Void) async -> RPCError? {
 
     @Test func theDeadlineCancelsASlowHandler() async {
         let start = ContinuousClock.now
-        let code = await code { _ = try await interop.slow(SlowRequest(delayMs: 5_000), context: .timeout(.milliseconds(50))) }
+        let code = await code { _ = try await interop.slow(SlowRequest(delayMs: 60_000), context: .timeout(.milliseconds(50))) }
         #expect(code == .deadlineExceeded)
-        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(ContinuousClock.now - start < .seconds(30), "the handler was cancelled, not waited for")
         // A deadline already past fails before the handler runs.
         let past = RPCContext(deadline: .now - .seconds(1))
         let pastCode = await self.code { _ = try await interop.echo(EchoRequest(), context: past) }

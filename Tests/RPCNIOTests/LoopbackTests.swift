@@ -28,7 +28,7 @@ enum RawMethods {
             ServerMethod(path: crash) { _, _ in throw SecretError() },
             ServerMethod(path: slow) { _, _ in
                 do {
-                    try await Task.sleep(for: .seconds(10))
+                    try await Task.sleep(for: .seconds(60))
                 } catch {
                     cancellations.withLockedValue { $0 += 1 }
                     throw error
@@ -142,9 +142,9 @@ func expectRPCError(_ code: StatusCode, _ body: () async throws -> Void) async -
         try await withServer(cancellations: cancellations) { client, _, _ in
             let started = ContinuousClock.now
             _ = await expectRPCError(.deadlineExceeded) {
-                _ = try await client.unary(path: RawMethods.slow, request: [], context: .timeout(.milliseconds(200)))
+                _ = try await client.unary(path: RawMethods.slow, request: [], context: .timeout(.seconds(2)))
             }
-            #expect(ContinuousClock.now - started < .seconds(5))
+            #expect(ContinuousClock.now - started < .seconds(30), "the handler was cancelled, not waited for")
             try await waitUntil { cancellations.withLockedValue { $0 } == 1 }
         }
     }
@@ -262,12 +262,12 @@ func expectRPCError(_ code: StatusCode, _ body: () async throws -> Void) async -
     }
 }
 
-/// Polls `condition` every 10 ms for up to 5 s.
+/// Polls `condition` every 10 ms for up to 20 s (generous: CI machines are shared).
 func waitUntil(_ condition: @Sendable () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(5)
+    let deadline = ContinuousClock.now + .seconds(20)
     while !condition() {
         if ContinuousClock.now > deadline {
-            Issue.record("condition not met within 5 s")
+            Issue.record("condition not met within 20 s")
             return
         }
         try await Task.sleep(for: .milliseconds(10))

@@ -1,4 +1,6 @@
 public import AuthAPI
+public import EditAPI
+public import StorageAPI
 public import RPCCore
 
 /// An auth service whose every method fails with UNAVAILABLE, as when it is down.
@@ -47,4 +49,25 @@ public struct CrashingAuthService: AuthService {
     public func logout(_ request: LogoutRequest, context: RPCContext) async throws -> LogoutResponse { throw Secret() }
     public func getUser(_ request: GetUserRequest, context: RPCContext) async throws -> GetUserResponse { throw Secret() }
     public func getVerificationKeys(_ request: GetVerificationKeysRequest, context: RPCContext) async throws -> GetVerificationKeysResponse { throw Secret() }
+}
+
+/// A storage service whose every method fails with UNAVAILABLE, as when it is down.
+public struct UnavailableStorageService: StorageService {
+    public init() {}
+    static let error = RPCError(code: .unavailable, message: "storage is down")
+    public func createImage(_ request: CreateImageRequest, context: RPCContext) async throws -> CreateImageResponse { throw Self.error }
+    public func listImages(_ request: ListImagesRequest, context: RPCContext) async throws -> ListImagesResponse { throw Self.error }
+    public func getImage(_ request: GetImageRequest, context: RPCContext) async throws -> GetImageResponse { throw Self.error }
+    public func getImageContent(_ request: GetImageContentRequest, context: RPCContext) async throws -> GetImageContentResponse { throw Self.error }
+    public func updateImage(_ request: UpdateImageRequest, context: RPCContext) async throws -> UpdateImageResponse { throw Self.error }
+    public func deleteImage(_ request: DeleteImageRequest, context: RPCContext) async throws -> DeleteImageResponse { throw Self.error }
+    public func getSignedBlob(_ request: GetSignedBlobRequest, context: RPCContext) async throws -> GetSignedBlobResponse { throw Self.error }
+}
+
+/// An edit service whose every method fails with UNAVAILABLE, as when it is down.
+public struct UnavailableEditService: EditService {
+    public init() {}
+    static let error = RPCError(code: .unavailable, message: "edit is down")
+    public func editImage(_ request: EditImageRequest, context: RPCContext) async throws -> EditImageResponse { throw Self.error }
+    public func inspectImage(_ request: InspectImageRequest, context: RPCContext) async throws -> InspectImageResponse { throw Self.error }
 }

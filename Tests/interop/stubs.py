@@ -27,6 +27,8 @@ PROTO_FILES = (
     PROTO_DIR / "imageedit" / "testing" / "v1" / "interop.proto",
     PROTO_DIR / "grpc" / "health" / "v1" / "health.proto",
     PROTO_DIR / "imageedit" / "auth" / "v1" / "auth.proto",
+    PROTO_DIR / "imageedit" / "storage" / "v1" / "storage.proto",
+    PROTO_DIR / "imageedit" / "edit" / "v1" / "edit.proto",
 )
 
 _loaded: SimpleNamespace | None = None
@@ -66,6 +68,7 @@ def load() -> SimpleNamespace:
         atexit.register(shutil.rmtree, out_dir, ignore_errors=True)
     generate(out_dir)
     sys.path.insert(0, str(out_dir))
-    names = ("interop_pb2", "interop_pb2_grpc", "health_pb2", "health_pb2_grpc", "auth_pb2", "auth_pb2_grpc")
+    names = ("interop_pb2", "interop_pb2_grpc", "health_pb2", "health_pb2_grpc", "auth_pb2", "auth_pb2_grpc",
+             "storage_pb2", "storage_pb2_grpc", "edit_pb2", "edit_pb2_grpc")
     _loaded = SimpleNamespace(**{name: importlib.import_module(name) for name in names})
     return _loaded

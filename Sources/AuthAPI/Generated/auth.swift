@@ -51,15 +51,35 @@ public struct User: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .varint:
+            case 1:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.id = try reader.readInt64()
-            case 2 where reader.wireType == .lengthDelimited:
+            case 2:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.username = try reader.readString()
-            case 3 where reader.wireType == .lengthDelimited:
+            case 3:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.email = try reader.readString()
-            case 4 where reader.wireType == .varint:
+            case 4:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.lastLoginAt = try reader.readInt64()
-            case 5 where reader.wireType == .varint:
+            case 5:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.createdAt = try reader.readInt64()
             default:
                 try reader.skipField(into: &unknownFields)
@@ -134,13 +154,29 @@ public struct TokenPair: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .lengthDelimited:
+            case 1:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.accessToken = try reader.readString()
-            case 2 where reader.wireType == .lengthDelimited:
+            case 2:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.refreshToken = try reader.readString()
-            case 3 where reader.wireType == .varint:
+            case 3:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.accessExpiresInSeconds = try reader.readInt64()
-            case 4 where reader.wireType == .varint:
+            case 4:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.refreshExpiresInSeconds = try reader.readInt64()
             default:
                 try reader.skipField(into: &unknownFields)
@@ -207,11 +243,23 @@ public struct RegisterRequest: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .lengthDelimited:
+            case 1:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.username = try reader.readString()
-            case 2 where reader.wireType == .lengthDelimited:
+            case 2:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.email = try reader.readString()
-            case 3 where reader.wireType == .lengthDelimited:
+            case 3:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.password = try reader.readString()
             default:
                 try reader.skipField(into: &unknownFields)
@@ -262,7 +310,11 @@ public struct RegisterResponse: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .lengthDelimited:
+            case 1:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 try reader.readMessage(into: &self.user)
             default:
                 try reader.skipField(into: &unknownFields)
@@ -315,11 +367,23 @@ public struct LoginRequest: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .lengthDelimited:
+            case 1:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.identifier = .email(try reader.readString())
-            case 2 where reader.wireType == .lengthDelimited:
+            case 2:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.identifier = .username(try reader.readString())
-            case 3 where reader.wireType == .lengthDelimited:
+            case 3:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.password = try reader.readString()
             default:
                 try reader.skipField(into: &unknownFields)
@@ -373,9 +437,17 @@ public struct LoginResponse: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .lengthDelimited:
+            case 1:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 try reader.readMessage(into: &self.user)
-            case 2 where reader.wireType == .lengthDelimited:
+            case 2:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 try reader.readMessage(into: &self.tokens)
             default:
                 try reader.skipField(into: &unknownFields)
@@ -423,7 +495,11 @@ public struct RefreshTokenRequest: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .lengthDelimited:
+            case 1:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.refreshToken = try reader.readString()
             default:
                 try reader.skipField(into: &unknownFields)
@@ -465,7 +541,11 @@ public struct RefreshTokenResponse: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .lengthDelimited:
+            case 1:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 try reader.readMessage(into: &self.tokens)
             default:
                 try reader.skipField(into: &unknownFields)
@@ -507,7 +587,11 @@ public struct VerifyTokenRequest: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .lengthDelimited:
+            case 1:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.token = try reader.readString()
             default:
                 try reader.skipField(into: &unknownFields)
@@ -557,11 +641,23 @@ public struct VerifyTokenResponse: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .varint:
+            case 1:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.userId = try reader.readInt64()
-            case 2 where reader.wireType == .lengthDelimited:
+            case 2:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.tokenType = try reader.readString()
-            case 3 where reader.wireType == .varint:
+            case 3:
+                guard reader.wireType == .varint else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.expiresAt = try reader.readInt64()
             default:
                 try reader.skipField(into: &unknownFields)
@@ -614,7 +710,11 @@ public struct LogoutRequest: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .lengthDelimited:
+            case 1:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.refreshToken = try reader.readString()
             default:
                 try reader.skipField(into: &unknownFields)
@@ -705,7 +805,11 @@ public struct GetUserResponse: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .lengthDelimited:
+            case 1:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 try reader.readMessage(into: &self.user)
             default:
                 try reader.skipField(into: &unknownFields)
@@ -780,11 +884,23 @@ public struct VerificationKey: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .lengthDelimited:
+            case 1:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.keyId = try reader.readString()
-            case 2 where reader.wireType == .lengthDelimited:
+            case 2:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.algorithm = try reader.readString()
-            case 3 where reader.wireType == .lengthDelimited:
+            case 3:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 self.publicKey = try reader.readBytes()
             default:
                 try reader.skipField(into: &unknownFields)
@@ -836,9 +952,14 @@ public struct GetVerificationKeysResponse: ProtoMessage {
     public mutating func decodeFields(from reader: inout ProtoReader) throws(ProtoDecodingError) {
         while let field = try reader.nextField() {
             switch field {
-            case 1 where reader.wireType == .lengthDelimited:
+            case 1:
+                guard reader.wireType == .lengthDelimited else {
+                    try reader.skipField(into: &unknownFields)
+                    continue
+                }
                 var value = VerificationKey()
                 try reader.readMessage(into: &value)
+                if self.keys.isEmpty { self.keys.reserveCapacity(4) }
                 self.keys.append(value)
             default:
                 try reader.skipField(into: &unknownFields)

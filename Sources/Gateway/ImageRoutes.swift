@@ -1,0 +1,221 @@
+import AuthTokens
+import EditAPI
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import RPCCore
+import StorageAPI
+
+/// `/api/images/images/…`: upload + edit, list, get, download, patch/put, delete — and
+/// `/blobs/…`, which serves local-store objects to holders of a signed URL.
+struct ImageRoutes {
+    let settings: GatewaySettings
+    let dependencies: GatewayDependencies
+    let auth: AuthRoutes
+
+    static let defaultPrompt = "Generate an image based on this uploaded image"
+
+    func register(on router: Router<GatewayRequestContext>) {
+        let base = "/api/images/images"
+        router.post(RouterPath(base)) { request, context in try await self.create(request, context) }
+        router.get(RouterPath(base)) { request, context in try await self.list(request, context) }
+        router.get(RouterPath("\(base)/:id")) { request, context in try await self.show(request, context) }
+        router.get(RouterPath("\(base)/:id/original")) { request, context in try await self.download(request, context, version: .original) }
+        router.get(RouterPath("\(base)/:id/edited")) { request, context in try await self.download(request, context, version: .edited) }
+        router.patch(RouterPath("\(base)/:id")) { request, context in try await self.update(request, context) }
+        router.put(RouterPath("\(base)/:id")) { request, context in try await self.update(request, context) }
+        router.delete(RouterPath("\(base)/:id")) { request, context in try await self.remove(request, context) }
+        router.get("/blobs/**") { request, context in try await self.signedBlob(request, context) }
+    }
+
+    // MARK: Routes
+
+    func create(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        var context = context
+        let user = try await auth.authenticate(request, &context)
+        let form = try await MultipartForm.read(request, limit: settings.maxUploadBytes)
+        guard let image = form["image"], !image.data.isEmpty else {
+            throw APIError.badRequest(form["image"] == nil ? "image is required (a multipart file field named `image`)" : "image is empty")
+        }
+        let prompt = try prompt(from: form) ?? Self.defaultPrompt
+        let edited = try await edit(image.data, form: form, prompt: prompt, user: user, context: context)
+        let created = try await dependencies.storage.createImage(
+            CreateImageRequest(original: content(edited.original, data: image.data), edited: content(edited.edited, data: edited.editedImage),
+                               prompt: prompt, backend: edited.backend, model: edited.model, appliedOperations: edited.appliedOperations),
+            context: rpcContext(context, settings: settings, bearer: user.accessToken))
+        return JSONResponse.make(.created, try body(for: created.image, request: request, note: edited.note))
+    }
+
+    func list(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        var context = context
+        let user = try await auth.authenticate(request, &context)
+        let page = try positiveInteger(request.uri.queryParameters["page"].map(String.init), name: "page") ?? 1
+        let pageSize = try positiveInteger(request.uri.queryParameters["page_size"].map(String.init), name: "page_size") ?? 10
+        guard pageSize <= 100 else { throw APIError.badRequest("page_size must be at most 100") }
+        let offset = (page - 1) * pageSize
+        guard offset <= Int(UInt32.max) else { throw APIError.notFound }
+        let response = try await dependencies.storage.listImages(
+            ListImagesRequest(pageSize: UInt32(pageSize), offset: UInt32(offset)),
+            context: rpcContext(context, settings: settings, bearer: user.accessToken))
+        let total = Int(response.totalCount)
+        if page > 1 && offset >= total { throw APIError(status: .notFound, code: "not_found", message: "Invalid page") }
+        let path = request.uri.path
+        func link(_ number: Int) -> String {
+            absolute("\(path)?page=\(number)&page_size=\(pageSize)", request: request)
+        }
+        return JSONResponse.make(.ok, [
+            "count": total,
+            "next": offset + pageSize < total ? link(page + 1) : NSNull(),
+            "previous": page > 1 ? link(page - 1) : NSNull(),
+            "results": try response.images.map { try imageData($0, request: request) },
+        ])
+    }
+
+    func show(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        var context = context
+        let user = try await auth.authenticate(request, &context)
+        let response = try await dependencies.storage.getImage(
+            GetImageRequest(id: try imageID(context)), context: rpcContext(context, settings: settings, bearer: user.accessToken))
+        return JSONResponse.make(.ok, try imageData(response.image ?? Image(), request: request))
+    }
+
+    func download(_ request: Request, _ context: GatewayRequestContext, version: ImageVersion) async throws -> Response {
+        var context = context
+        let user = try await auth.authenticate(request, &context)
+        let response = try await dependencies.storage.getImageContent(
+            GetImageContentRequest(id: try imageID(context), version: version),
+            context: rpcContext(context, settings: settings, bearer: user.accessToken))
+        let content = response.content ?? ImageContent()
+        return bytes(content.data, contentType: content.contentType)
+    }
+
+    func update(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        var context = context
+        let user = try await auth.authenticate(request, &context)
+        let id = try imageID(context)
+        let form = try await MultipartForm.read(request, limit: settings.maxUploadBytes)
+        let newImage = form["image"]
+        let newPrompt = try prompt(from: form)
+        guard newImage != nil || newPrompt != nil else { throw APIError.badRequest("Send a new image, a new prompt, or both") }
+        if let newImage, newImage.data.isEmpty { throw APIError.badRequest("image is empty") }
+        let rpc = rpcContext(context, settings: settings, bearer: user.accessToken)
+        // Ownership first: another user's id is a 404 before any work is done.
+        guard let current = try await dependencies.storage.getImage(GetImageRequest(id: id), context: rpc).image else { throw APIError.notFound }
+        let source: [UInt8]
+        if let newImage {
+            source = newImage.data
+        } else {
+            source = try await dependencies.storage.getImageContent(GetImageContentRequest(id: id, version: .original), context: rpc).content?.data ?? []
+        }
+        let prompt = newPrompt ?? current.prompt
+        let edited = try await edit(source, form: form, prompt: prompt, user: user, context: context)
+        let updated = try await dependencies.storage.updateImage(
+            UpdateImageRequest(
+                id: id, original: newImage.map { content(edited.original, data: $0.data) }, edited: content(edited.edited, data: edited.editedImage),
+                prompt: newPrompt, backend: edited.backend, model: edited.model, appliedOperations: edited.appliedOperations),
+            context: rpcContext(context, settings: settings, bearer: user.accessToken))
+        return JSONResponse.make(.ok, try body(for: updated.image, request: request, note: edited.note))
+    }
+
+    func remove(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        var context = context
+        let user = try await auth.authenticate(request, &context)
+        _ = try await dependencies.storage.deleteImage(
+            DeleteImageRequest(id: try imageID(context)), context: rpcContext(context, settings: settings, bearer: user.accessToken))
+        return Response(status: .noContent)
+    }
+
+    func signedBlob(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
+        let key = context.parameters.getCatchAll().joined(separator: "/")
+        guard let expiresText = request.uri.queryParameters["expires"], let expires = Int64(String(expiresText)),
+              let signature = request.uri.queryParameters["signature"]
+        else { throw APIError(status: .forbidden, code: "permission_denied", message: "The link is invalid or has expired") }
+        let response = try await dependencies.storage.getSignedBlob(
+            GetSignedBlobRequest(key: key, expires: expires, signature: String(signature)),
+            context: rpcContext(context, settings: settings))
+        return bytes(response.data, contentType: response.contentType)
+    }
+
+    // MARK: Helpers
+
+    private func edit(_ image: [UInt8], form: MultipartForm, prompt: String, user: AuthenticatedUser, context: GatewayRequestContext) async throws -> EditImageResponse {
+        var rpc = rpcContext(context, settings: settings, bearer: user.accessToken)
+        rpc.deadline = .now + settings.editTimeout
+        return try await dependencies.edit.editImage(
+            EditImageRequest(image: image, mask: form["mask"]?.data ?? [], prompt: prompt, size: try form.text("size") ?? ""),
+            context: rpc)
+    }
+
+    private func prompt(from form: MultipartForm) throws -> String? {
+        guard let prompt = try form.text("prompt") else { return nil }
+        guard prompt.count <= 1000 else { throw APIError.badRequest("prompt must be at most 1000 characters") }
+        return prompt.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : prompt
+    }
+
+    private func content(_ info: ImageInfo?, data: [UInt8]) -> ImageContent {
+        ImageContent(data: data, contentType: info?.contentType ?? "", width: info?.width ?? 0, height: info?.height ?? 0)
+    }
+
+    private func imageID(_ context: GatewayRequestContext) throws -> Int64 {
+        guard let text = context.parameters.get("id"), let id = Int64(text), id > 0 else { throw APIError.notFound }
+        return id
+    }
+
+    private func positiveInteger(_ text: String?, name: String) throws -> Int? {
+        guard let text else { return nil }
+        guard let value = Int(text), value >= 1 else { throw APIError.badRequest("\(name) must be a positive integer") }
+        return value
+    }
+
+    private func bytes(_ data: [UInt8], contentType: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = contentType
+        headers[.cacheControl] = "private, max-age=300"
+        headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// The POST/PATCH answer, as the original service shaped it.
+    private func body(for image: Image?, request: Request, note: String) throws -> [String: Any] {
+        let image = image ?? Image()
+        var data = try imageData(image, request: request)
+        if !note.isEmpty { data["note"] = note }
+        return [
+            "original_image_url": data["s3_image_url"] ?? "",
+            "dalle_edited_image_url": data["edited_image_url"] ?? "",
+            "image_data": data,
+            "prompt": image.prompt,
+        ]
+    }
+
+    /// One image's metadata (the `image_data` object).
+    func imageData(_ image: Image, request: Request) throws -> [String: Any] {
+        [
+            "id": image.id, "user": image.userId, "prompt": image.prompt,
+            "s3_image_url": absolute(image.originalUrl, request: request),
+            "edited_image_url": absolute(image.editedUrl, request: request),
+            "original_url": "/api/images/images/\(image.id)/original", "edited_url": "/api/images/images/\(image.id)/edited",
+            "urls_expire_at": iso8601(image.urlsExpireAt),
+            "uploaded_at": iso8601(image.createdAt), "edited_at": iso8601(image.editedAt),
+            "width": image.width, "height": image.height, "content_type": image.originalContentType,
+            "size_bytes": image.originalSizeBytes, "edited_width": image.editedWidth, "edited_height": image.editedHeight,
+            "edited_content_type": image.editedContentType, "edited_size_bytes": image.editedSizeBytes,
+            "backend": image.backend, "model": image.model, "applied_operations": image.appliedOperations,
+        ]
+    }
+
+    /// Relative local-store URLs become absolute on the gateway's public address.
+    private func absolute(_ url: String, request: Request) -> String {
+        guard url.hasPrefix("/") else { return url }
+        if let base = settings.publicBaseURL { return base + url }
+        let host = request.head.authority ?? "\(settings.host):\(settings.port)"
+        return "http://\(host)\(url)"
+    }
+
+    private func iso8601(_ seconds: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+    }
+}

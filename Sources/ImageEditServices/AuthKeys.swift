@@ -1,0 +1,18 @@
+import AuthAPI
+import AuthTokens
+import OpenSSLCrypto
+import RPCCore
+import RPCNIO
+import ServiceConfig
+
+/// An authenticator for a service other than auth: it verifies access tokens locally with the
+/// keys it fetches from the auth service (one `GetVerificationKeys` call, repeated only when a
+/// token names an unknown key).
+func remoteAuthenticator(_ common: CommonSettings) -> AccessAuthenticator {
+    let auth = AuthServiceClient(transport: HTTP2ClientTransport(host: common.authAddress.host, port: common.authAddress.port))
+    let timeout = common.rpcTimeout
+    return AccessAuthenticator {
+        let response = try await auth.getVerificationKeys(GetVerificationKeysRequest(), context: RPCContext.timeout(timeout))
+        return try response.keys.filter { $0.algorithm == "EdDSA" }.map { try Ed25519.PublicKey(rawRepresentation: $0.publicKey) }
+    }
+}

@@ -1,0 +1,74 @@
+import EditAPI
+import EditServer
+import Foundation
+import GRPCHealth
+import HTTPClient
+import OpenAIImages
+import Imaging
+public import Logging
+import RPCCore
+import RPCNIO
+public import ServiceConfig
+
+/// The edit service's settings, from the environment.
+public struct EditSettings: Sendable {
+    public var common: CommonSettings
+    public var imageThreads: Int
+    public var maxImagePixels: Int
+    public var maxImageBytes: Int
+
+    public init(_ environment: ConfigEnvironment) throws(ConfigError) {
+        common = try CommonSettings(environment)
+        imageThreads = try environment.int("IMAGE_THREADS", default: System.coreCountForHashing, range: 1...64)
+        maxImagePixels = try environment.int("MAX_IMAGE_PIXELS", default: 40_000_000, range: 1_000_000...200_000_000)
+        maxImageBytes = try environment.int("MAX_IMAGE_BYTES", default: 20 * 1024 * 1024, range: 1024...100 * 1024 * 1024)
+    }
+}
+
+/// A running edit service.
+public final class RunningEditService: Sendable {
+    public let port: Int
+    let server: RPCServer
+    let workers: ImageWorkers
+
+    init(port: Int, server: RPCServer, workers: ImageWorkers) {
+        self.port = port
+        self.server = server
+        self.workers = workers
+    }
+
+    public func shutdown(gracePeriod: Duration = .seconds(30)) async {
+        await server.shutdown(gracePeriod: gracePeriod)
+        await workers.shutdown()
+    }
+}
+
+/// Starts the edit service: the OpenAI backend when OPENAI_API_KEY is set, else the local
+/// engine. `port` overrides EDIT_PORT (0 picks a free port).
+public func startEditService(_ environment: ConfigEnvironment, port: Int? = nil, logger: Logger) async throws -> RunningEditService {
+    let settings = try EditSettings(environment)
+    var limits = ImageLimits()
+    limits.maxPixels = settings.maxImagePixels
+    limits.maxBytes = settings.maxImageBytes
+    let workers = ImageWorkers(processor: ImageProcessor(limits: limits), threads: settings.imageThreads)
+    let backend = try makeEditBackend(environment, workers: workers, logger: logger)
+    let provider = EditServiceProvider(authenticator: remoteAuthenticator(settings.common), backend: backend, workers: workers)
+    let health = HealthProvider(services: [EditServiceMethods.serviceName], status: .serving)
+    var registry = ServiceRegistry()
+    registry.register(contentsOf: provider.serverMethods)
+    registry.register(contentsOf: health.serverMethods)
+    var configuration = RPCServer.Configuration(host: settings.common.bindHost, port: port ?? settings.common.editPort)
+    configuration.onCallFinished = callLogger(logger)
+    let server = RPCServer(configuration: configuration, registry: registry)
+    let bound = try await server.start()
+    logger.info("edit service listening", metadata: ["address": .string("\(settings.common.bindHost):\(bound)"), "backend": .string(backend is LocalEditBackend ? "local" : "openai")])
+    return RunningEditService(port: bound, server: server, workers: workers)
+}
+
+/// OpenAI when OPENAI_API_KEY is set (OPENAI_BASE_URL, OPENAI_IMAGE_MODEL), else the local engine.
+func makeEditBackend(_ environment: ConfigEnvironment, workers: ImageWorkers, logger: Logger) throws -> any EditBackend {
+    guard let configuration = try OpenAIConfiguration(environment) else { return LocalEditBackend(workers: workers) }
+    let http = CurlHTTPClient(threads: OpenAIImageEditor.recommendedHTTPThreads)
+    return OpenAIEditBackend(editor: OpenAIImageEditor(configuration: configuration, http: http, logger: logger),
+                             model: configuration.model, workers: workers)
+}

@@ -1,0 +1,97 @@
+internal import CVips
+import Foundation
+
+/// An error inside libvips. Raised for images that passed the header checks but failed to
+/// decode, or for an internal failure; callers turn the former into ``ImageError/undecodable``.
+struct VipsError: Error, CustomStringConvertible {
+    let operation: String
+    let detail: String
+    var description: String { "libvips \(operation) failed: \(detail)" }
+
+    /// Takes and clears libvips' (thread-local) error buffer.
+    init(_ operation: String) {
+        self.operation = operation
+        self.detail = String(cString: vips_error_buffer()).trimmingCharacters(in: .whitespacesAndNewlines)
+        vips_error_clear()
+    }
+}
+
+/// Starts libvips once per process. Thread-safe.
+enum Vips {
+    static let started: Bool = {
+        guard ie_vips_init() == 0 else { return false }
+        // Memory-bound work only: no operation cache (every request is a new image), and
+        // concurrency comes from our own worker threads rather than libvips' pool.
+        vips_cache_set_max(0)
+        vips_concurrency_set(1)
+        return true
+    }()
+}
+
+/// An owned libvips image. Operations return new images; the wrapper unrefs on release.
+/// Not shared across threads (each request processes its own images on one worker thread).
+final class VipsImage {
+    let pointer: UnsafeMutablePointer<CVips.VipsImage>
+
+    init(_ pointer: UnsafeMutablePointer<CVips.VipsImage>) {
+        self.pointer = pointer
+    }
+
+    deinit {
+        ie_vips_unref(pointer)
+    }
+
+    static func decode(_ bytes: [UInt8]) throws -> VipsImage {
+        precondition(Vips.started, "libvips failed to start")
+        let image = bytes.withUnsafeBytes { ie_vips_load_buffer($0.baseAddress, $0.count) }
+        guard let image else { throw VipsError("load") }
+        return VipsImage(image)
+    }
+
+    var width: Int { Int(vips_image_get_width(pointer)) }
+    var height: Int { Int(vips_image_get_height(pointer)) }
+    var bands: Int { Int(vips_image_get_bands(pointer)) }
+    var hasAlpha: Bool { vips_image_hasalpha(pointer) != 0 }
+
+    /// Applies a libvips operation that writes one output image.
+    func apply(_ name: String, _ operation: (UnsafeMutablePointer<CVips.VipsImage>, UnsafeMutablePointer<UnsafeMutablePointer<CVips.VipsImage>?>) -> Int32) throws -> VipsImage {
+        var output: UnsafeMutablePointer<CVips.VipsImage>?
+        guard operation(pointer, &output) == 0, let output else { throw VipsError(name) }
+        return VipsImage(output)
+    }
+
+    /// Encodes as PNG. This is where the pixels are actually computed, so decode errors of a
+    /// truncated file surface here.
+    func pngData() throws -> [UInt8] {
+        var buffer: UnsafeMutableRawPointer?
+        var length = 0
+        guard ie_vips_pngsave(pointer, &buffer, &length) == 0, let buffer else { throw VipsError("pngsave") }
+        defer { ie_vips_free(buffer) }
+        return Array(UnsafeRawBufferPointer(start: buffer, count: length))
+    }
+
+    // MARK: Operations
+
+    /// sRGB with 8-bit channels, alpha kept if present.
+    func srgb8() throws -> VipsImage {
+        let colour = try apply("colourspace") { ie_vips_colourspace($0, $1, VIPS_INTERPRETATION_sRGB) }
+        return try colour.apply("cast") { ie_vips_cast_uchar($0, $1) }
+    }
+
+    /// The same image with an opaque alpha band added when it has none.
+    func withAlpha() throws -> VipsImage {
+        hasAlpha ? self : try apply("addalpha") { ie_vips_addalpha($0, $1) }
+    }
+
+    /// Runs `transform` on the colour bands only, keeping alpha as it is.
+    func onColourBands(_ name: String, _ transform: (VipsImage) throws -> VipsImage) throws -> VipsImage {
+        guard hasAlpha else { return try transform(self) }
+        let colourCount = Int32(bands - 1)
+        let colour = try apply("extract_band") { ie_vips_extract_bands($0, $1, 0, colourCount) }
+        let alpha = try apply("extract_band") { ie_vips_extract_bands($0, $1, colourCount, 1) }
+        let changed = try transform(colour)
+        var output: UnsafeMutablePointer<CVips.VipsImage>?
+        guard ie_vips_bandjoin2(changed.pointer, alpha.pointer, &output) == 0, let output else { throw VipsError(name) }
+        return VipsImage(output)
+    }
+}
