@@ -214,8 +214,6 @@ struct ImageRoutes {
     }
 
     private func iso8601(_ seconds: Int64) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
+        Timestamps.iso8601(seconds)
     }
 }
