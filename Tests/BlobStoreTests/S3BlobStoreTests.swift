@@ -144,7 +144,9 @@ struct S3BlobStoreTests {
     static func store(endpoint: String, retry: S3RetryPolicy) throws -> S3BlobStore {
         try S3BlobStore(configuration: S3Configuration(bucket: "bucket-1", accessKeyID: "AKIA", secretAccessKey: "secret",
                                                        endpointURL: endpoint, retry: retry),
-                        httpClient: SharedHTTP.client)
+                        // A client of its own: these tests time retries against deadlines, so their
+                        // requests must not queue behind the other suites' on a shared pool.
+                        httpClient: CurlHTTPClient(threads: 2))
     }
 
     @Test func serverDownIsUnavailableWithinTheDeadline() async throws {
