@@ -45,14 +45,17 @@ test: deps ## Everything CI runs: build, start PostgreSQL and a local S3 (moto),
 	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed" >&2; exit 1; fi; \
 	echo "make test: all parts passed"
 
-test-swift: ## Swift unit, loopback, PostgreSQL and S3 tests (swift test; starts the test database and moto)
+# Tests run one at a time (--no-parallel, about a minute): several of them check that a deadline
+# cut a slow call short, and on a 2-core machine CPU-heavy tests running beside them would starve
+# the clock they measure.
+test-swift: ## Swift unit, loopback, PostgreSQL and S3 tests (swift test; starts the test database and moto, leaves them running)
 ifndef SKIP_BUILD
 	$(SWIFT_BUILD) --build-tests
 endif
 	database_url=$$(bash scripts/pg.sh start pg-test); s3_variables=$$(bash scripts/moto.sh start $(MOTO_PORT)); \
-	env TEST_DATABASE_URL="$$database_url" $$s3_variables swift test --skip-build
+	env TEST_DATABASE_URL="$$database_url" $$s3_variables swift test --skip-build --no-parallel
 
-test-interop: ## Interop with stock gRPC both ways, and grpcio against the auth service (pytest Tests/interop; starts the test database)
+test-interop: ## Interop with stock gRPC both ways, and grpcio against auth, storage and edit (pytest Tests/interop; starts the test database)
 ifndef SKIP_BUILD
 	@bash scripts/install-deps.sh
 	$(SWIFT_BUILD) --product rpc-interop

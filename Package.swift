@@ -22,6 +22,15 @@ let package = Package(
         .executable(name: "imageedit", targets: ["imageedit"]),
         .executable(name: "protogen", targets: ["protogen"]),
         .executable(name: "rpc-interop", targets: ["rpc-interop"]),
+        // For the packages beside this one, which depend on it by path: Benchmarks/ (codec-bench
+        // compares ProtoWire with swift-protobuf) and Fuzz/ (libFuzzer targets).
+        .library(name: "ProtoWire", targets: ["ProtoWire"]),
+        .library(name: "RPCCore", targets: ["RPCCore"]),
+        .library(name: "HTTP2", targets: ["HTTP2"]),
+        .library(name: "RPCNIO", targets: ["RPCNIO"]),
+        .library(name: "InteropAPI", targets: ["InteropAPI"]),
+        .library(name: "AuthAPI", targets: ["AuthAPI"]),
+        .library(name: "WireTestMessages", targets: ["WireTestMessages"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),

@@ -25,6 +25,12 @@
 #   QUIET_WAIT      before each run, wait up to this many seconds for both cores to be
 #                   under QUIET_BUSY % busy (other people's builds) [180]
 #   QUIET_BUSY      [15]
+#   BENCH_PRIO      command prefix giving the servers and h2load a priority over other work on
+#                   a shared machine, the same for every peer: e.g. "nice -n -15", or
+#                   "chrt -r 10" (real-time round-robin; the kernel still leaves others 5 %)
+#                   [unset: as is]
+#   OURS_ENV        environment for our server [NIO_SINGLETON_GROUP_LOOP_COUNT=1: one event
+#                   loop for the one core it gets, as grpc-swift-echo's --threads 1]
 #
 # Only loopback (127.0.0.1) is ever targeted. Every run ends by itself (h2load -D, plus a
 # hard timeout). Exit status: 0 when every available server passed its check, 1 otherwise.
@@ -49,6 +55,10 @@ NGHTTPD_OPTS=${NGHTTPD_OPTS:-"-w 24 -W 24"}
 OUT=${OUT:-$HERE/results/$(date +%Y%m%d-%H%M%S)}
 QUIET_WAIT=${QUIET_WAIT:-180}
 QUIET_BUSY=${QUIET_BUSY:-15}
+BENCH_PRIO=${BENCH_PRIO:-}
+OURS_ENV=${OURS_ENV:-NIO_SINGLETON_GROUP_LOOP_COUNT=1}
+PRIO=()
+[[ -n "$BENCH_PRIO" ]] && read -r -a PRIO <<<"$BENCH_PRIO"
 
 METHOD_PATH=/imageedit.testing.v1.InteropService/Echo
 HOST=127.0.0.1
@@ -77,6 +87,8 @@ printf 'server\tpayload\tshape\tstatus\th2load_output\tlatency_log\tserver_cpu_p
     echo "ours: $OURS_BIN"
     echo "grpc-swift-echo: $SWIFT_ECHO_BIN --threads 1 $SWIFT_ECHO_ARGS"
     echo "nghttpd options: $NGHTTPD_OPTS"
+    echo "ours environment: $OURS_ENV"
+    echo "priority: ${BENCH_PRIO:-default}"
     echo "load at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$OUT/env.txt"
 
@@ -110,14 +122,15 @@ unavailable() {
 # start_server NAME PORT PAYLOAD: starts it pinned to SERVER_CPU; sets SERVER_PID.
 start_server() {
     local name=$1 port=$2 payload=$3 logfile="$OUT/raw/$1-$3.server.log"
-    local pin=(taskset -c "$SERVER_CPU")
+    local pin=("${PRIO[@]}" taskset -c "$SERVER_CPU")
     # Something already listening there would be benchmarked in the server's place.
     if (exec 3<>"/dev/tcp/$HOST/$port") 2>/dev/null; then
         echo "port $port is already in use by another process" >"$logfile"
         return 1
     fi
     case "$name" in
-        ours) "${pin[@]}" "$OURS_BIN" serve --port "$port" >"$logfile" 2>&1 & ;;
+        # One event loop for the one core it gets (NIO's default counts the machine's cores).
+        ours) env $OURS_ENV "${pin[@]}" "$OURS_BIN" serve --port "$port" >"$logfile" 2>&1 & ;;
         # One event loop for the one core it gets (NIO's default counts the machine's cores).
         grpc-swift-2) "${pin[@]}" "$SWIFT_ECHO_BIN" --threads 1 $SWIFT_ECHO_ARGS --port "$port" >"$logfile" 2>&1 & ;;
         grpcio) "${pin[@]}" "$PYTHON" "$HERE/peers/grpcio_echo_server.py" --port "$port" >"$logfile" 2>&1 & ;;
@@ -232,7 +245,7 @@ run_load() {
     log "$name payload=$payload shape=${conns}x${streams} (${DURATION}s)"
     local status=ok before after kids0 kids1 t0 t1
     children_ticks >"$OUT/.kids0"; before=$(cpu_ticks); t0=$(date +%s.%N)
-    timeout $((DURATION + WARMUP + 60)) taskset -c "$CLIENT_CPU" \
+    timeout $((DURATION + WARMUP + 60)) "${PRIO[@]}" taskset -c "$CLIENT_CPU" \
         h2load -c "$conns" -m "$streams" -t 1 -D "$DURATION" --warm-up-time "$WARMUP" \
         -d "$OUT/bodies/echo-$payload.grpc" \
         -H 'content-type: application/grpc' -H 'te: trailers' \

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A local S3 for the tests: moto with authentication on (scripts/moto_server.py), under .data/moto.
 #
-#   scripts/moto.sh start [PORT]   start unless running (default port 54340); prints the TEST_S3_*
-#                                  variables, one NAME=VALUE a line (endpoint, bucket, region, keys)
+#   scripts/moto.sh start [PORT]   start unless running (default port 54340, or a free one when that
+#                                  is taken); prints the TEST_S3_* variables, one NAME=VALUE a line
+#                                  (endpoint, bucket, region, keys)
 #   scripts/moto.sh stop           stop it
 #   scripts/moto.sh env            print the variables of the running server
 #
@@ -36,8 +37,11 @@ start() {
     return
   fi
   if answering "$port"; then
-    echo "moto.sh: port $port is taken by another process; pass another: scripts/moto.sh start PORT" >&2
-    exit 1
+    # Another process (say, a second checkout's tests) holds the port: take a free one. The
+    # endpoint in the printed variables says which.
+    taken=$port
+    port=$("$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    echo "moto.sh: port $taken is taken; using $port" >&2
   fi
   mkdir -p "$dir"
   rm -f "$envfile"

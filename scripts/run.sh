@@ -2,6 +2,8 @@
 # `make run`: builds, starts a private PostgreSQL under .data/ (unless DATABASE_URL is set), then
 # auth, storage, edit and the gateway, and stops everything, in order, on Ctrl-C or SIGTERM.
 # Configuration: the environment, or .env in this folder (the environment wins); see README.
+# Only here: PG_PORT (the private cluster's port), RUN_CONFIG (debug|release), IMAGEEDIT_BIN
+# (run this executable instead of building).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -24,6 +26,8 @@ storage_port=$(env_value STORAGE_PORT 50052)
 edit_port=$(env_value EDIT_PORT 50053)
 bind_host=$(env_value BIND_HOST 127.0.0.1)
 database_url=$(env_value DATABASE_URL "")
+# The private cluster keeps the port it first started on (.data/pg/PORT); PG_PORT chooses another.
+pg_port=$(env_value PG_PORT "$(cat .data/pg/PORT 2>/dev/null || echo 54329)")
 config=${RUN_CONFIG:-debug}
 
 port_free() {  # PORT: is it free on the bind host?
@@ -46,14 +50,22 @@ for pair in "GATEWAY_PORT:$gateway_port" "AUTH_PORT:$auth_port" "STORAGE_PORT:$s
 done
 
 bash scripts/install-deps.sh
-say "building ($config)…"
-flock /tmp/swiftbuild.lock swift build -c "$config" --product imageedit
-binary="$root/.build/$config/imageedit"
+if [ -n "${IMAGEEDIT_BIN:-}" ]; then
+  # An executable built elsewhere (say, a shared build): no build here.
+  binary=$(realpath "$IMAGEEDIT_BIN")
+  [ -x "$binary" ] || { say "IMAGEEDIT_BIN=$IMAGEEDIT_BIN is not an executable"; exit 1; }
+  say "using $binary (IMAGEEDIT_BIN; not building)"
+else
+  say "building ($config)…"
+  flock /tmp/swiftbuild.lock swift build -c "$config" --product imageedit
+  binary="$root/.build/$config/imageedit"
+fi
 
 mkdir -p .data/logs
 pids=()
 started_pg=""
-stop_all() {
+stop_all() {  # [EXIT_STATUS]
+  local status=${1:-0}
   trap - INT TERM EXIT
   say "stopping…"
   # Reverse order: the gateway first, so no new requests reach the services it calls.
@@ -63,15 +75,18 @@ stop_all() {
   done
   if [ -n "$started_pg" ]; then bash scripts/pg.sh stop pg; fi
   say "stopped"
+  exit "$status"
 }
-trap stop_all INT TERM EXIT
+trap 'stop_all 0' INT TERM
+trap 'stop_all $?' EXIT
 
 if [ -z "$database_url" ]; then
-  if ! port_free 54329 && [ ! -f .data/pg/postmaster.pid ]; then
-    say "port 54329 (the private PostgreSQL) is in use: stop whatever holds it, or set DATABASE_URL"
+  if ! port_free "$pg_port" && [ ! -f .data/pg/postmaster.pid ]; then
+    say "port $pg_port (the private PostgreSQL) is in use: stop whatever holds it, or set PG_PORT (another port) or DATABASE_URL in .env"
     exit 1
   fi
-  export DATABASE_URL=$(bash scripts/pg.sh start pg)
+  DATABASE_URL=$(bash scripts/pg.sh start pg "$pg_port")
+  export DATABASE_URL
   started_pg=1
   say "PostgreSQL: $DATABASE_URL (data in .data/pg)"
 fi
@@ -86,13 +101,18 @@ start storage
 start edit
 start gateway
 
-for _ in $(seq 1 100); do
-  if curl -fsS "http://$bind_host:$gateway_port/readyz" >/dev/null 2>&1; then break; fi
+ready=""
+for _ in $(seq 1 300); do
+  if curl -fsS "http://$bind_host:$gateway_port/readyz" >/dev/null 2>&1; then ready=1; break; fi
   for pid in "${pids[@]}"; do
     if ! kill -0 "$pid" 2>/dev/null; then say "a service exited at start; see .data/logs/"; tail -n 5 .data/logs/*.log >&2; exit 1; fi
   done
   sleep 0.2
 done
+if [ -z "$ready" ]; then
+  say "the gateway is not ready after 60 s (GET /readyz: $(curl -sS "http://$bind_host:$gateway_port/readyz" 2>&1)); see .data/logs/"
+  exit 1
+fi
 cat >&2 <<MSG
 
   ImageEditApi is running: http://$bind_host:$gateway_port   (Ctrl-C stops everything)
@@ -104,3 +124,4 @@ cat >&2 <<MSG
 MSG
 wait -n "${pids[@]}" || true
 say "a service stopped unexpectedly; see .data/logs/"
+exit 1

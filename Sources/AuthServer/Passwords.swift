@@ -1,4 +1,5 @@
 import NIOCore
+import RPCCore
 import NIOPosix
 public import OpenSSLCrypto
 
@@ -25,7 +26,7 @@ public struct DjangoPasswordHasher: Sendable {
     /// The hash of `password` with the given salt and count.
     public func encode(_ password: String, salt: String, iterations: Int) throws(CryptoError) -> String {
         let derived = try Crypto.pbkdf2SHA256(password: Array(password.utf8), salt: Array(salt.utf8), iterations: iterations, length: 32)
-        return "pbkdf2_sha256$\(iterations)$\(salt)$\(Base64Standard.encode(derived))"
+        return "pbkdf2_sha256$\(iterations)$\(salt)$\(Base64.encode(derived))"
     }
 
     /// Whether `password` matches `encoded`, compared in constant time. A malformed or
@@ -33,7 +34,7 @@ public struct DjangoPasswordHasher: Sendable {
     public func verify(_ password: String, against encoded: String) -> Bool {
         let parts = encoded.split(separator: "$", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == "pbkdf2_sha256", let count = Int(parts[1]), (1...10_000_000).contains(count),
-              !parts[2].isEmpty, !parts[2].contains("$"), let expected = Base64Standard.decode(String(parts[3]))
+              !parts[2].isEmpty, !parts[2].contains("$"), parts[3].utf8.count % 4 == 0, let expected = Base64.decode(String(parts[3]))
         else {
             _ = try? encode(password, salt: "invalid-hash-salt", iterations: iterations)
             return false
@@ -86,45 +87,3 @@ public final class PasswordHashingPool: Sendable {
     }
 }
 
-/// Padded standard base64, as Django writes hashes.
-enum Base64Standard {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
-
-    static func encode(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        var index = 0
-        while index < bytes.count {
-            let chunk = Array(bytes[index..<min(index + 3, bytes.count)])
-            let value = UInt32(chunk[0]) << 16 | UInt32(chunk.count > 1 ? chunk[1] : 0) << 8 | UInt32(chunk.count > 2 ? chunk[2] : 0)
-            out.append(alphabet[Int(value >> 18 & 63)])
-            out.append(alphabet[Int(value >> 12 & 63)])
-            out.append(chunk.count > 1 ? alphabet[Int(value >> 6 & 63)] : UInt8(ascii: "="))
-            out.append(chunk.count > 2 ? alphabet[Int(value & 63)] : UInt8(ascii: "="))
-            index += 3
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    static func decode(_ text: String) -> [UInt8]? {
-        var reverse = [UInt8](repeating: 0xFF, count: 256)
-        for (index, byte) in alphabet.enumerated() { reverse[Int(byte)] = UInt8(index) }
-        var input = Array(text.utf8)
-        guard input.count % 4 == 0 else { return nil }
-        var padding = 0
-        while input.last == UInt8(ascii: "=") && padding < 2 { input.removeLast(); padding += 1 }
-        var out: [UInt8] = []
-        var accumulator: UInt32 = 0
-        var bits = 0
-        for byte in input {
-            let value = reverse[Int(byte)]
-            if value == 0xFF { return nil }
-            accumulator = accumulator << 6 | UInt32(value)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
-            }
-        }
-        return out
-    }
-}

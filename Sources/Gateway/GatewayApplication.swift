@@ -57,7 +57,7 @@ public func buildGatewayApplication(settings: GatewaySettings, dependencies: Gat
 
 /// The router alone, for in-process tests.
 public func buildGatewayRouter(settings: GatewaySettings, dependencies: GatewayDependencies, logger: Logger) -> Router<GatewayRequestContext> {
-    let router = Router(context: GatewayRequestContext.self)
+    let router = Router(context: GatewayRequestContext.self, options: .autoGenerateHeadEndpoints)
     router.add(middleware: GatewayMiddleware(logger: logger))
     let auth = AuthRoutes(settings: settings, dependencies: dependencies)
     auth.register(on: router)

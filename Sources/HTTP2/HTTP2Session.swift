@@ -20,7 +20,8 @@ public protocol HTTP2SessionDelegate: AnyObject {
 
 /// An HTTP/2 connection's protocol state, wrapping an nghttp2 session. It performs no I/O:
 /// feed it the bytes read from the socket with ``receive(_:)``, learn what they meant through
-/// its ``delegate``, and write what ``drainOutput(_:)`` hands you.
+/// its ``delegate``, and write what ``drainOutput(_:)`` hands you. Bodies are never copied
+/// into nghttp2: their bytes go from the submitted arrays straight to the output.
 ///
 /// Not thread-safe: create, use and release one session on a single thread (the connection's
 /// event loop). The delegate is held weakly-unowned: keep it alive for the session's lifetime.
@@ -56,13 +57,45 @@ public final class HTTP2Session {
 
     private let raw: OpaquePointer
     private var outgoing: [Int32: OutgoingBody] = [:]
-    private var pendingHeaders: [Int32: [HTTP2Header]] = [:]
+    /// The header block being received. HTTP/2 never interleaves header blocks (CONTINUATION
+    /// frames must follow their HEADERS at once), so one buffer serves every stream.
+    private var pendingHeaders: [HTTP2Header] = []
+    private var pendingHeadersStream: Int32 = 0
+    /// Where ``drainOutput(_:)`` sends bytes while nghttp2_session_send runs; nil otherwise.
+    private var sink: ((UnsafeRawBufferPointer) -> Void)?
 
-    /// An outgoing body: bytes not yet handed to nghttp2, and optional trailers to send after.
-    private struct OutgoingBody {
-        var bytes: [UInt8]
-        var offset: Int
-        var trailers: [HTTP2Header]?
+    /// An outgoing body (`prefix` then `bytes`), never copied into nghttp2: DATA frames are
+    /// written straight from it to the output (NGHTTP2_DATA_FLAG_NO_COPY). `claimed` counts
+    /// the bytes nghttp2 has framed, `sent` those written out; the trailers follow the last.
+    private final class OutgoingBody {
+        let prefix: [UInt8]
+        let bytes: [UInt8]
+        let trailers: [HTTP2Header]?
+        var claimed = 0
+        var sent = 0
+        var count: Int { prefix.count + bytes.count }
+
+        init(prefix: [UInt8], bytes: [UInt8], trailers: [HTTP2Header]?) {
+            self.prefix = prefix
+            self.bytes = bytes
+            self.trailers = trailers
+        }
+
+        /// Hands `length` bytes from offset `sent` on to `write`, in at most two pieces.
+        func write(_ length: Int, to write: (UnsafeRawBufferPointer) -> Void) {
+            var remaining = length
+            if sent < prefix.count {
+                let count = min(remaining, prefix.count - sent)
+                prefix.withUnsafeBytes { write(UnsafeRawBufferPointer(rebasing: $0[sent..<(sent + count)])) }
+                sent += count
+                remaining -= count
+            }
+            if remaining > 0 {
+                let start = sent - prefix.count
+                bytes.withUnsafeBytes { write(UnsafeRawBufferPointer(rebasing: $0[start..<(start + remaining)])) }
+                sent += remaining
+            }
+        }
     }
 
     /// Creates a session and queues the connection preface and local SETTINGS.
@@ -117,14 +150,16 @@ public final class HTTP2Session {
     }
 
     /// Hands every pending output chunk to `write`, in order, until nothing is left.
-    /// Each chunk's memory is valid only during its call.
+    /// Each chunk's memory is valid only during its call. Body bytes come straight from the
+    /// arrays given to the submit methods (nghttp2 never copies them), frame headers and
+    /// control frames from nghttp2's buffers. Do not call it from inside `write`.
     public func drainOutput(_ write: (UnsafeRawBufferPointer) -> Void) throws(HTTP2Error) {
-        while true {
-            var pointer: UnsafePointer<UInt8>?
-            let count = try nghttp2Check(nghttp2_session_mem_send(raw, &pointer))
-            guard count > 0, let pointer else { return }
-            write(UnsafeRawBufferPointer(start: pointer, count: count))
+        let result = withoutActuallyEscaping(write) { escapable in
+            sink = escapable
+            defer { sink = nil }
+            return nghttp2_session_send(raw)
         }
+        try nghttp2Check(result)
     }
 
     /// Every pending output byte, concatenated. Convenient for tests.
@@ -145,20 +180,26 @@ public final class HTTP2Session {
 
     // MARK: Submitting frames
 
-    /// Client: opens a stream with `headers` and sends `body` then END_STREAM.
+    /// Client: opens a stream with `headers` and sends `bodyPrefix`, `body`, then END_STREAM.
     /// Returns the new stream's id. Frames are queued; drain the output to send them.
-    public func submitRequest(headers: [HTTP2Header], body: [UInt8]) throws(HTTP2Error) -> Int32 {
+    ///
+    /// The session keeps the arrays (no copy) until their bytes are written; `bodyPrefix`
+    /// lets a caller put a small header (gRPC's envelope) before `body` without copying it.
+    public func submitRequest(headers: [HTTP2Header], bodyPrefix: [UInt8] = [], body: [UInt8]) throws(HTTP2Error) -> Int32 {
         var provider = Self.dataProvider
         let streamID = try withNameValues(headers) { nva, count throws(HTTP2Error) in
             try nghttp2Check(nghttp2_submit_request(raw, nil, nva, count, &provider, nil))
         }
-        outgoing[streamID] = OutgoingBody(bytes: body, offset: 0, trailers: nil)
+        outgoing[streamID] = OutgoingBody(prefix: bodyPrefix, bytes: body, trailers: nil)
         return streamID
     }
 
-    /// Server: sends response `headers`, then `body`, then `trailers` (which end the stream).
-    public func submitResponse(streamID: Int32, headers: [HTTP2Header], body: [UInt8], trailers: [HTTP2Header]) throws(HTTP2Error) {
-        outgoing[streamID] = OutgoingBody(bytes: body, offset: 0, trailers: trailers)
+    /// Server: sends response `headers`, then `bodyPrefix` and `body`, then `trailers` (which
+    /// end the stream). The arrays are kept, not copied, until their bytes are written.
+    public func submitResponse(
+        streamID: Int32, headers: [HTTP2Header], bodyPrefix: [UInt8] = [], body: [UInt8], trailers: [HTTP2Header]
+    ) throws(HTTP2Error) {
+        outgoing[streamID] = OutgoingBody(prefix: bodyPrefix, bytes: body, trailers: trailers)
         var provider = Self.dataProvider
         do {
             _ = try withNameValues(headers) { nva, count throws(HTTP2Error) in
@@ -211,26 +252,23 @@ public final class HTTP2Session {
         nghttp2_data_provider(
             source: nghttp2_data_source(ptr: nil),
             read_callback: { _, streamID, buffer, length, flags, _, userData in
-                HTTP2Session.session(userData).readBody(streamID: streamID, into: buffer!, length: length, flags: flags!)
+                HTTP2Session.session(userData).claimBody(streamID: streamID, length: length, flags: flags!)
             })
     }
 
-    /// Copies the next piece of a stream's body into nghttp2's frame buffer.
-    private func readBody(streamID: Int32, into buffer: UnsafeMutablePointer<UInt8>, length: Int, flags: UnsafeMutablePointer<UInt32>) -> Int {
-        guard var body = outgoing[streamID] else {
+    /// Claims the next piece of a stream's body for a DATA frame nghttp2 is building; the
+    /// bytes themselves are written by ``sendData(frame:header:length:)`` (NO_COPY).
+    private func claimBody(streamID: Int32, length: Int, flags: UnsafeMutablePointer<UInt32>) -> Int {
+        guard let body = outgoing[streamID] else {
             flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
             return 0
         }
-        let count = min(length, body.bytes.count - body.offset)
-        if count > 0 {
-            body.bytes.withUnsafeBufferPointer { source in
-                buffer.update(from: source.baseAddress! + body.offset, count: count)
-            }
-            body.offset += count
-        }
-        if body.offset == body.bytes.count {
+        let count = min(length, body.count - body.claimed)
+        body.claimed += count
+        if count > 0 { flags.pointee |= NGHTTP2_DATA_FLAG_NO_COPY.rawValue }
+        if body.claimed == body.count {
             flags.pointee |= NGHTTP2_DATA_FLAG_EOF.rawValue
-            outgoing[streamID] = nil
+            if count == 0 { outgoing[streamID] = nil }  // nothing left to write from it
             if let trailers = body.trailers {
                 flags.pointee |= NGHTTP2_DATA_FLAG_NO_END_STREAM.rawValue
                 let rv: Int32 = withNameValues(trailers) { nva, count in
@@ -238,16 +276,46 @@ public final class HTTP2Session {
                 }
                 if rv != 0 { return Int(NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE.rawValue) }
             }
-        } else {
-            outgoing[streamID] = body
         }
         return count
     }
 
+    /// Writes one whole DATA frame whose payload ``claimBody(streamID:length:flags:)`` claimed:
+    /// the 9-byte header, padding fields if any, and the payload from the body's own arrays.
+    private func sendData(frame: UnsafeMutablePointer<nghttp2_frame>, header: UnsafePointer<UInt8>, length: Int) -> Int32 {
+        let streamID = frame.pointee.hd.stream_id
+        guard let sink, let body = outgoing[streamID], body.count - body.sent >= length else {
+            return NGHTTP2_ERR_CALLBACK_FAILURE.rawValue
+        }
+        sink(UnsafeRawBufferPointer(start: header, count: 9))
+        let padding = Int(frame.pointee.data.padlen)
+        if padding > 0 {
+            withUnsafeBytes(of: UInt8(truncatingIfNeeded: padding - 1)) { sink($0) }
+        }
+        body.write(length, to: sink)
+        if padding > 1 {
+            let zeros = [UInt8](repeating: 0, count: padding - 1)
+            zeros.withUnsafeBytes { sink($0) }
+        }
+        if body.sent == body.count { outgoing[streamID] = nil }
+        return 0
+    }
+
     private static func install(_ callbacks: OpaquePointer?) {
+        nghttp2_session_callbacks_set_send_callback(callbacks) { _, data, length, _, userData in
+            let session = HTTP2Session.session(userData)
+            guard let sink = session.sink else { return Int(NGHTTP2_ERR_WOULDBLOCK.rawValue) }
+            sink(UnsafeRawBufferPointer(start: data, count: length))
+            return length
+        }
+        nghttp2_session_callbacks_set_send_data_callback(callbacks) { _, frame, header, length, _, userData in
+            HTTP2Session.session(userData).sendData(frame: frame!, header: header!, length: length)
+        }
         nghttp2_session_callbacks_set_on_begin_headers_callback(callbacks) { _, frame, userData in
             let session = HTTP2Session.session(userData)
-            session.pendingHeaders[frame!.pointee.hd.stream_id] = []
+            session.pendingHeaders = []
+            session.pendingHeaders.reserveCapacity(12)
+            session.pendingHeadersStream = frame!.pointee.hd.stream_id
             return 0
         }
         nghttp2_session_callbacks_set_on_header_callback(callbacks) { _, frame, name, nameLength, value, valueLength, _, userData in
@@ -255,7 +323,7 @@ public final class HTTP2Session {
             let header = HTTP2Header(
                 String(decoding: UnsafeBufferPointer(start: name, count: nameLength), as: UTF8.self),
                 String(decoding: UnsafeBufferPointer(start: value, count: valueLength), as: UTF8.self))
-            session.pendingHeaders[frame!.pointee.hd.stream_id, default: []].append(header)
+            session.pendingHeaders.append(header)
             return 0
         }
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { _, _, streamID, data, length, userData in
@@ -269,7 +337,8 @@ public final class HTTP2Session {
             let endStream = header.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
             switch Int(header.type) {
             case Int(NGHTTP2_HEADERS.rawValue):
-                let headers = session.pendingHeaders.removeValue(forKey: header.stream_id) ?? []
+                var headers: [HTTP2Header] = []
+                if session.pendingHeadersStream == header.stream_id { swap(&headers, &session.pendingHeaders) }
                 session.delegate?.session(session, didReceiveHeaders: headers, streamID: header.stream_id, endStream: endStream)
             case Int(NGHTTP2_DATA.rawValue):
                 if endStream {
@@ -286,7 +355,7 @@ public final class HTTP2Session {
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, errorCode, userData in
             let session = HTTP2Session.session(userData)
             session.outgoing[streamID] = nil
-            session.pendingHeaders[streamID] = nil
+            if session.pendingHeadersStream == streamID { session.pendingHeaders = [] }
             session.delegate?.session(session, streamDidClose: streamID, errorCode: errorCode)
             return 0
         }

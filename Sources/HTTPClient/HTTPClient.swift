@@ -80,7 +80,34 @@ public final class CurlHTTPClient: Sendable {
     /// already running; its time limit does.
     public func send(_ request: HTTPRequest) async throws -> HTTPResponse {
         let limit = maxResponseBytes
-        return try await threads.runIfActive { try Self.perform(request, maxResponseBytes: limit) }
+        return try await withinTimeLimit(request) { request in try Self.perform(request, maxResponseBytes: limit) }
+    }
+
+    /// Runs `perform` on one of the client's threads within the request's time limit, counted
+    /// from now: time spent queued behind other requests (all threads busy) counts too. When
+    /// the limit passes while the request is still queued, the caller gets ``HTTPClientError/timedOut``
+    /// at once, and the queued job does nothing when its turn comes.
+    func withinTimeLimit(_ request: HTTPRequest, _ perform: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse) async throws -> HTTPResponse {
+        let deadline = ContinuousClock.now + request.timeout
+        let threads = self.threads
+        return try await withThrowingTaskGroup(of: HTTPResponse?.self) { group in
+            group.addTask {
+                try await threads.runIfActive { () throws -> HTTPResponse? in
+                    let left = deadline - ContinuousClock.now
+                    guard left > .milliseconds(1) else { return nil }
+                    var limited = request
+                    limited.timeout = left
+                    return try perform(limited)
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(until: deadline + .milliseconds(250), clock: .continuous)
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let response = first else { throw HTTPClientError.timedOut }
+            return response
+        }
     }
 
     public func shutdown() async {

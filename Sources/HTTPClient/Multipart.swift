@@ -39,7 +39,7 @@ extension CurlHTTPClient {
     /// run on one of the client's threads within `request.timeout`.
     public func send(_ request: HTTPRequest, multipart parts: [HTTPMultipartPart]) async throws -> HTTPResponse {
         let limit = maxResponseBytes
-        return try await threads.runIfActive { try Self.perform(request, multipart: parts, maxResponseBytes: limit) }
+        return try await withinTimeLimit(request) { request in try Self.perform(request, multipart: parts, maxResponseBytes: limit) }
     }
 
     /// A curl MIME structure holding copies of `parts`; the caller frees it with `curl_mime_free`.

@@ -34,28 +34,39 @@ enum SigningKeyLoader {
 
     /// The development key under `directory`, made on first use.
     static func developmentKey(in directory: String) throws -> Ed25519.PrivateKey {
-        let path = (directory as NSString).appendingPathComponent("auth-signing-key")
-        if let text = try? String(contentsOfFile: path, encoding: .utf8) {
-            return try parse(text, variable: "DATA_DIR/auth-signing-key")
+        let text = try developmentSecret(named: "auth-signing-key", in: directory) {
+            Base64URL.encode(try Ed25519.PrivateKey().rawRepresentation)
         }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let key = try Ed25519.PrivateKey()
-        let encoded = Base64URL.encode(key.rawRepresentation) + "\n"
-        let temporary = path + ".tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(encoded.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw ConfigError("DATA_DIR", "is not writable: \(directory)")
-        }
-        // If another instance raced us, keep whichever key landed first.
-        if link(temporary, path) != 0 {
-            unlink(temporary)
-            return try developmentKey(in: directory)
-        }
-        unlink(temporary)
-        return key
+        return try parse(text, variable: "DATA_DIR/auth-signing-key")
     }
 
     /// A fresh key, printed for `imageedit keygen`.
     static func generate() throws -> String {
         Base64URL.encode(try Ed25519.PrivateKey().rawRepresentation)
     }
+}
+
+/// A development secret kept in `<directory>/<name>` (mode 0600), made with `make` the first
+/// time. When two processes race to make it, whichever file lands first wins and both use it.
+func developmentSecret(named name: String, in directory: String, make: () throws -> String) throws -> String {
+    let path = (directory as NSString).appendingPathComponent(name)
+    if let text = try? String(contentsOfFile: path, encoding: .utf8) {
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    do {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    } catch {
+        throw ConfigError("DATA_DIR", "cannot be created: \(directory)")
+    }
+    let value = try make()
+    let temporary = path + ".tmp-\(getpid())"
+    guard FileManager.default.createFile(atPath: temporary, contents: Data((value + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
+        throw ConfigError("DATA_DIR", "is not writable: \(directory)")
+    }
+    defer { unlink(temporary) }
+    if link(temporary, path) != 0 {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ConfigError("DATA_DIR", "is not readable: \(directory)") }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    return value
 }

@@ -108,21 +108,9 @@ func urlSigningSecret(_ environment: ConfigEnvironment, common: CommonSettings) 
     if common.isProduction {
         throw ConfigError("BLOB_URL_SECRET", "is required when IMAGEEDIT_ENV=production and the local blob store is used")
     }
-    let path = (common.dataDirectory as NSString).appendingPathComponent("url-signing-secret")
-    if let text = try? String(contentsOfFile: path, encoding: .utf8),
-       let secret = Base64URL.decode(Array(text.trimmingCharacters(in: .whitespacesAndNewlines).utf8)), secret.count >= 32 {
-        return secret
+    let text = try developmentSecret(named: "url-signing-secret", in: common.dataDirectory) { Base64URL.encode(Crypto.randomBytes(32)) }
+    guard let secret = Base64URL.decode(Array(text.utf8)), secret.count >= 32 else {
+        throw ConfigError("DATA_DIR", "holds a malformed url-signing-secret; delete it to make a new one")
     }
-    try FileManager.default.createDirectory(atPath: common.dataDirectory, withIntermediateDirectories: true)
-    let secret = Crypto.randomBytes(32)
-    let temporary = path + ".tmp-\(getpid())"
-    guard FileManager.default.createFile(atPath: temporary, contents: Data((Base64URL.encode(secret) + "\n").utf8), attributes: [.posixPermissions: 0o600]) else {
-        throw ConfigError("DATA_DIR", "is not writable: \(common.dataDirectory)")
-    }
-    if link(temporary, path) != 0 {
-        unlink(temporary)
-        return try urlSigningSecret(environment, common: common)
-    }
-    unlink(temporary)
     return secret
 }

@@ -33,88 +33,120 @@ public enum GRPCFraming {
 /// size limit from the length prefix, before buffering the body, so an oversized message costs
 /// no memory. Errors are ``RPCError``s ready to send: `RESOURCE_EXHAUSTED` for a message over
 /// the limit, `UNIMPLEMENTED` for a compressed message (no `grpc-encoding` is negotiated),
-/// `INTERNAL` for a bad flag byte.
+/// `INTERNAL` for a bad flag byte. A message that follows a bad header is never delivered.
+///
+/// Copies: each message's bytes are copied once, from the appended pieces into the array
+/// ``next()`` returns. Once a header has arrived, the message's array is sized from it (up to
+/// ``maxReservation``), so a large message does not grow by doubling.
 public struct GRPCDeframer: Sendable {
     /// The largest message accepted.
     public let maxMessageSize: Int
-    private var buffer: [UInt8] = []
-    private var readIndex = 0
+    /// The most memory reserved ahead from a length prefix alone: the default HTTP/2 stream
+    /// window, which a peer may fill without waiting anyway. Larger messages grow past it.
+    public static let maxReservation = 4 * 1024 * 1024
+
+    /// Messages complete but not yet returned by ``next()``, oldest first.
+    private var ready: [[UInt8]] = []
+    /// The current message's header: how many of its five bytes arrived, and their values.
+    private var headerCount = 0
+    private var flag: UInt8 = 0
+    private var length = 0
+    /// The current message's body so far (once its header is complete and valid).
+    private var body: [UInt8] = []
+    /// The current header was refused; thrown once the messages before it are taken.
+    private var failure: RPCError?
 
     public init(maxMessageSize: Int = GRPCFraming.defaultMaxMessageSize) {
         self.maxMessageSize = maxMessageSize
     }
 
-    /// Bytes received but not yet returned as a message.
-    public var bufferedByteCount: Int { buffer.count - readIndex }
+    /// Bytes received but not yet returned as a message (headers included).
+    public var bufferedByteCount: Int {
+        var count = headerCount + body.count
+        for message in ready { count += GRPCFraming.headerSize + message.count }
+        return count
+    }
 
     /// Adds received bytes.
     public mutating func append<Bytes: Collection>(_ bytes: Bytes) where Bytes.Element == UInt8 {
-        if readIndex > 0 && readIndex == buffer.count {
-            buffer.removeAll(keepingCapacity: true)
-            readIndex = 0
+        let appended: Void? = bytes.withContiguousStorageIfAvailable { append(UnsafeRawBufferPointer($0)) }
+        if appended == nil {
+            Array(bytes).withUnsafeBytes { append($0) }
         }
-        buffer.append(contentsOf: bytes)
     }
 
-    /// Adds received bytes from raw memory.
+    /// Adds received bytes from raw memory (only read during the call).
     public mutating func append(_ bytes: UnsafeRawBufferPointer) {
-        if readIndex > 0 && readIndex == buffer.count {
-            buffer.removeAll(keepingCapacity: true)
-            readIndex = 0
+        var offset = 0
+        while offset < bytes.count, failure == nil {
+            if headerCount < GRPCFraming.headerSize {
+                let byte = bytes[offset]
+                offset += 1
+                if headerCount == 0 {
+                    flag = byte
+                    length = 0
+                } else {
+                    length = length << 8 | Int(byte)
+                }
+                headerCount += 1
+                if headerCount == GRPCFraming.headerSize { startBody() }
+                continue
+            }
+            let count = min(bytes.count - offset, length - body.count)
+            let piece = UnsafeRawBufferPointer(rebasing: bytes[offset..<(offset + count)])
+            if body.isEmpty && count == length {
+                body = [UInt8](piece)  // the whole body in this piece: one exact allocation
+            } else {
+                if body.isEmpty { body.reserveCapacity(min(length, Self.maxReservation)) }
+                body.append(contentsOf: piece)
+            }
+            offset += count
+            if body.count == length { finishMessage() }
         }
-        buffer.append(contentsOf: bytes)
     }
 
-    /// Checks the header at the front of the buffer, if five bytes are there, and returns the
-    /// announced length. Lets a caller refuse an oversized message as soon as its prefix arrives.
+    /// Checks the header at the front (the oldest message not yet returned), if its five bytes
+    /// are there, and returns the announced length. Lets a caller refuse an oversized message
+    /// as soon as its prefix arrives.
     public func pendingMessageLength() throws(RPCError) -> Int? {
-        guard bufferedByteCount >= GRPCFraming.headerSize else { return nil }
-        return try headerLength(at: readIndex)
+        if let first = ready.first { return first.count }
+        if let failure { throw failure }
+        return headerCount == GRPCFraming.headerSize ? length : nil
     }
 
     /// The next whole message, or `nil` if more bytes are needed.
     public mutating func next() throws(RPCError) -> [UInt8]? {
-        guard bufferedByteCount >= GRPCFraming.headerSize else { return nil }
-        let length = try headerLength(at: readIndex)
-        let start = readIndex + GRPCFraming.headerSize
-        guard buffer.count - start >= length else { return nil }
-        let message: [UInt8]
-        if readIndex == 0 && start + length == buffer.count && length > 0 {
-            // The buffer holds exactly one message: hand over its storage without copying it again.
-            buffer.removeFirst(GRPCFraming.headerSize)
-            message = buffer
-            buffer = []
-            readIndex = 0
-            return message
-        }
-        message = Array(buffer[start..<(start + length)])
-        readIndex = start + length
-        if readIndex == buffer.count {
-            buffer.removeAll(keepingCapacity: true)
-            readIndex = 0
-        } else if readIndex > 65_536 && readIndex > buffer.count / 2 {
-            buffer.removeFirst(readIndex)
-            readIndex = 0
-        }
-        return message
+        if !ready.isEmpty { return ready.removeFirst() }
+        if let failure { throw failure }
+        return nil
     }
 
-    private func headerLength(at index: Int) throws(RPCError) -> Int {
-        let flag = buffer[index]
-        let length = Int(buffer[index + 1]) << 24 | Int(buffer[index + 2]) << 16
-            | Int(buffer[index + 3]) << 8 | Int(buffer[index + 4])
+    /// The header is complete: check it, then expect its body.
+    private mutating func startBody() {
         switch flag {
         case 0: break
         case 1:
-            throw RPCError(code: .unimplemented, message: "Compressed messages are not supported")
+            failure = RPCError(code: .unimplemented, message: "Compressed messages are not supported")
+            return
         default:
-            throw RPCError(code: .internalError, message: "Invalid message flag byte")
+            failure = RPCError(code: .internalError, message: "Invalid message flag byte")
+            return
         }
         if length > maxMessageSize {
-            throw RPCError(
+            failure = RPCError(
                 code: .resourceExhausted,
                 message: "Message of \(length) bytes exceeds the limit of \(maxMessageSize) bytes")
+            return
         }
-        return length
+        body = []
+        if length == 0 {
+            finishMessage()
+        }
+    }
+
+    private mutating func finishMessage() {
+        ready.append(body)
+        body = []
+        headerCount = 0
     }
 }

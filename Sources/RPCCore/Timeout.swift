@@ -38,12 +38,17 @@ public enum GRPCTimeout {
 /// Percent-encoding of `grpc-message`, as PROTOCOL-HTTP2 specifies: bytes outside
 /// 0x20...0x7E, and `%` itself, become `%XX` of the UTF-8 encoding.
 public enum GRPCMessageEncoding {
+    /// Encodes `message` for the `grpc-message` field. A space at either end is encoded too
+    /// (`%20`): HTTP/2 (RFC 9113 §8.2.1) forbids a field value that starts or ends with
+    /// whitespace, and nghttp2 rejects the whole header block, status and all, if one does.
     public static func encode(_ message: String) -> String {
         var out = ""
         out.reserveCapacity(message.utf8.count)
         let hex = Array("0123456789ABCDEF")
-        for byte in message.utf8 {
-            if byte >= 0x20 && byte <= 0x7E && byte != UInt8(ascii: "%") {
+        let last = message.utf8.count - 1
+        for (index, byte) in message.utf8.enumerated() {
+            let spaceAtAnEnd = byte == UInt8(ascii: " ") && (index == 0 || index == last)
+            if byte >= 0x20 && byte <= 0x7E && byte != UInt8(ascii: "%") && !spaceAtAnEnd {
                 out.append(Character(Unicode.Scalar(byte)))
             } else {
                 out.append("%")

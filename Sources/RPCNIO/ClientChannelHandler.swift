@@ -57,14 +57,14 @@ final class ClientChannelHandler: ChannelInboundHandler, HTTP2SessionDelegate {
             headers.append(HTTP2Header("grpc-timeout", GRPCTimeout.encode(remaining)))
         }
         GRPCHeaders.appendFields(for: context.metadata, to: &headers)
-        var body: [UInt8] = []
-        body.reserveCapacity(request.count + GRPCFraming.headerSize)
-        GRPCFraming.appendHeader(length: request.count, to: &body)
-        body.append(contentsOf: request)
+        // The envelope header goes separately, so the message itself is never copied.
+        var prefix: [UInt8] = []
+        prefix.reserveCapacity(GRPCFraming.headerSize)
+        GRPCFraming.appendHeader(length: request.count, to: &prefix)
 
         let streamID: Int32
         do {
-            streamID = try session.submitRequest(headers: headers, body: body)
+            streamID = try session.submitRequest(headers: headers, bodyPrefix: prefix, body: request)
         } catch {
             promise.fail(RPCError(code: .unavailable, message: "Could not start the call"))
             return

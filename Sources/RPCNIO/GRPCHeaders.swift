@@ -30,6 +30,8 @@ enum GRPCHeaders {
 
     /// Header fields for custom metadata. Reserved keys are skipped; values with characters
     /// HTTP/2 cannot carry in a text header are skipped too, rather than corrupting the frame.
+    /// Spaces at either end of a text value are dropped, as HTTP drops optional whitespace:
+    /// HTTP/2 forbids them, and nghttp2 rejects the whole header block if one is there.
     static func appendFields(for metadata: Metadata, to headers: inout [HTTP2Header]) {
         for (key, value) in metadata where !Metadata.isReserved(key) && isValidKey(key) {
             switch value {
@@ -39,7 +41,7 @@ enum GRPCHeaders {
                 if key.hasSuffix("-bin") {
                     headers.append(HTTP2Header(key, Base64.encode(Array(text.utf8))))
                 } else if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
-                    headers.append(HTTP2Header(key, text))
+                    headers.append(HTTP2Header(key, text[...].trimmingASCIISpaces()))
                 }
             }
         }

@@ -6,7 +6,11 @@ import RPCCore
 struct GracefulShutdownEvent {}
 
 /// Drives one ``ServerConnection`` from a SwiftNIO channel: socket bytes in, response bytes
-/// out, handlers run as Swift tasks whose results come back to the event loop.
+/// out. Each call's handler runs as a Swift task; by default that task prefers the
+/// connection's event loop as its executor (``EventLoopTaskExecutor``), so a handler that does
+/// not hop elsewhere starts, runs and finishes on the loop with no thread switch, and its
+/// result is sent without a hop back. Responses finished in one pass of the loop go out in
+/// one write.
 final class ServerChannelHandler: ChannelInboundHandler, ServerConnectionHost {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -14,18 +18,29 @@ final class ServerChannelHandler: ChannelInboundHandler, ServerConnectionHost {
     private let registry: ServiceRegistry
     private let configuration: ServerConnection.Configuration
     private let observer: ServerObserver
+    private let handlersOnEventLoop: Bool
     private var connection: ServerConnection?
     private var channelContext: ChannelHandlerContext?
+    private var executor: EventLoopTaskExecutor?
     private var tasks: [Int32: Task<Void, Never>] = [:]
+    /// A flush is scheduled on the loop (to write every response finished in this pass at once).
+    private var flushPending = false
 
-    init(registry: ServiceRegistry, configuration: ServerConnection.Configuration, observer: ServerObserver) {
+    init(
+        registry: ServiceRegistry, configuration: ServerConnection.Configuration, observer: ServerObserver,
+        handlersOnEventLoop: Bool = true
+    ) {
         self.registry = registry
         self.configuration = configuration
         self.observer = observer
+        self.handlersOnEventLoop = handlersOnEventLoop
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         channelContext = context
+        if handlersOnEventLoop {
+            executor = EventLoopTaskExecutor(context.eventLoop)
+        }
         var configuration = self.configuration
         configuration.peer = context.channel.remoteAddress?.description ?? ""
         do {
@@ -90,17 +105,21 @@ final class ServerChannelHandler: ChannelInboundHandler, ServerConnectionHost {
         let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
         let observer = self.observer
         let started = observer.callStarted()
-        tasks[streamID] = Task {
+        let run: @Sendable () async -> Void = {
             let result = await withDeadline(context.deadline) {
                 try await method.handler(request, context)
             }
             observer.callFinished(path: method.path, started: started, result: result)
-            eventLoop.execute {
-                let handler = loopBound.value
-                handler.tasks[streamID] = nil
-                handler.connection?.complete(streamID: streamID, result: result)
-                handler.flush()
+            if eventLoop.inEventLoop {
+                loopBound.value.finish(streamID: streamID, result: result)
+            } else {
+                eventLoop.execute { loopBound.value.finish(streamID: streamID, result: result) }
             }
+        }
+        if let executor {
+            tasks[streamID] = Task(executorPreference: executor, operation: run)
+        } else {
+            tasks[streamID] = Task(operation: run)
         }
     }
 
@@ -109,6 +128,26 @@ final class ServerChannelHandler: ChannelInboundHandler, ServerConnectionHost {
     }
 
     // MARK: Helpers
+
+    /// A call's handler returned (on the loop): answer it, and write soon.
+    private func finish(streamID: Int32, result: Result<[UInt8], RPCError>) {
+        tasks[streamID] = nil
+        connection?.complete(streamID: streamID, result: result)
+        scheduleFlush()
+    }
+
+    /// Flushes once after the tasks the loop is running now, so responses completed together
+    /// share one write (and one syscall) instead of one each.
+    private func scheduleFlush() {
+        guard !flushPending, let eventLoop = channelContext?.eventLoop else { return }
+        flushPending = true
+        let loopBound = NIOLoopBound(self, eventLoop: eventLoop)
+        eventLoop.execute {
+            let handler = loopBound.value
+            handler.flushPending = false
+            handler.flush()
+        }
+    }
 
     private func cancelAll() {
         for task in tasks.values { task.cancel() }

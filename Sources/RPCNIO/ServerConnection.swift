@@ -70,11 +70,20 @@ final class ServerConnection: HTTP2SessionDelegate {
         session.submitGoAway()
     }
 
+    /// Response headers and trailers of every successful call, built once.
+    private static let okHeaders = [HTTP2Header(":status", "200"), HTTP2Header("content-type", GRPCHeaders.contentType)]
+    private static let okTrailers: [HTTP2Header] = {
+        var trailers: [HTTP2Header] = []
+        GRPCHeaders.appendStatus(nil, to: &trailers)
+        return trailers
+    }()
+
     /// Finishes a call the host ran: sends the response, or the error as trailers.
+    /// The message is handed to the session as is (the envelope header goes before it
+    /// separately), so it is not copied on its way to the socket buffer.
     func complete(streamID: Int32, result: Result<[UInt8], RPCError>) {
         guard case .running = streams[streamID] else { return }
         streams[streamID] = .answered
-        let headers = [HTTP2Header(":status", "200"), HTTP2Header("content-type", GRPCHeaders.contentType)]
         switch result {
         case .success(let message):
             if message.count > configuration.maxMessageSize {
@@ -84,14 +93,12 @@ final class ServerConnection: HTTP2SessionDelegate {
                 respondTrailersOnly(streamID: streamID, error: error)
                 return
             }
-            var trailers: [HTTP2Header] = []
-            GRPCHeaders.appendStatus(nil, to: &trailers)
-            var body: [UInt8] = []
-            body.reserveCapacity(message.count + GRPCFraming.headerSize)
-            GRPCFraming.appendHeader(length: message.count, to: &body)
-            body.append(contentsOf: message)
+            var prefix: [UInt8] = []
+            prefix.reserveCapacity(GRPCFraming.headerSize)
+            GRPCFraming.appendHeader(length: message.count, to: &prefix)
             do {
-                try session.submitResponse(streamID: streamID, headers: headers, body: body, trailers: trailers)
+                try session.submitResponse(
+                    streamID: streamID, headers: Self.okHeaders, bodyPrefix: prefix, body: message, trailers: Self.okTrailers)
             } catch {
                 session.resetStream(streamID, errorCode: HTTP2ErrorCode.internalError)
             }

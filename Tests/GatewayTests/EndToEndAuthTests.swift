@@ -34,18 +34,24 @@ struct LiveAuthStack {
     }
 }
 
+/// Runs a shell command on a thread of its own, so a script that takes seconds (starting or
+/// stopping PostgreSQL) never blocks the Swift concurrency pool the other tests share.
+func shell(_ command: String) async -> Int32 {
+    await withCheckedContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(returning: (system(command) >> 8) & 0xFF) }
+    }
+}
+
 /// Runs a repository script to completion, its output discarded; returns its exit status.
-func runScript(_ arguments: [String], environment: String = "") -> Int32 {
-    let command = "cd '\(repositoryRoot)' && \(environment) bash " + arguments.map { "'\($0)'" }.joined(separator: " ") + " >/dev/null 2>&1 </dev/null"
-    let status = system(command)
-    return (status >> 8) & 0xFF
+func runScript(_ arguments: [String], environment: String = "") async -> Int32 {
+    await shell("cd '\(repositoryRoot)' && \(environment) bash " + arguments.map { "'\($0)'" }.joined(separator: " ") + " >/dev/null 2>&1 </dev/null")
 }
 
 /// A repository script's standard output, trimmed; nil when it fails.
-func scriptOutput(_ arguments: [String]) -> String? {
+func scriptOutput(_ arguments: [String]) async -> String? {
     let file = NSTemporaryDirectory() + "script-\(UUID().uuidString)"
     let command = "cd '\(repositoryRoot)' && bash " + arguments.map { "'\($0)'" }.joined(separator: " ") + " >'\(file)' 2>/dev/null </dev/null"
-    guard system(command) == 0, let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
+    guard await shell(command) == 0, let text = try? String(contentsOfFile: file, encoding: .utf8) else { return nil }
     try? FileManager.default.removeItem(atPath: file)
     return text.trimmingCharacters(in: .whitespacesAndNewlines)
 }
@@ -80,19 +86,19 @@ struct EndToEndAuthTests {
     /// Runs on a cluster of its own ("pg-restart"), so stopping it cannot disturb the other
     /// suites, which run in parallel on the shared test cluster.
     @Test func recoversAfterPostgreSQLRestartsWithoutRestartingServices() async throws {
-        #expect(runScript(["scripts/pg.sh", "start", "pg-restart"], environment: "PG_ANY_PORT=1") == 0)
-        let url = try #require(scriptOutput(["scripts/pg.sh", "url", "pg-restart"]))
+        #expect(await runScript(["scripts/pg.sh", "start", "pg-restart"], environment: "PG_ANY_PORT=1") == 0)
+        let url = try #require(await scriptOutput(["scripts/pg.sh", "url", "pg-restart"]))
         let stack = try await LiveAuthStack.start(databaseURL: url)
         let http = stack.http
         let name = "pg\(UInt32.random(in: 0...UInt32.max))"
         #expect(try await http.send("POST", "/api/register/", json: ["username": name, "email": "\(name)@example.com", "password": "survive restarts"]).status == 201)
 
-        #expect(runScript(["scripts/pg.sh", "stop", "pg-restart"]) == 0)
+        #expect(await runScript(["scripts/pg.sh", "stop", "pg-restart"]) == 0)
         let during = try await http.send("POST", "/api/login/", json: ["email": "\(name)@example.com", "password": "survive restarts"])
         #expect(during.status == 503, "\(during.text)")
         #expect(during.json["code"] as? String == "unavailable")
 
-        #expect(runScript(["scripts/pg.sh", "start", "pg-restart"], environment: "PG_ANY_PORT=1") == 0)
+        #expect(await runScript(["scripts/pg.sh", "start", "pg-restart"], environment: "PG_ANY_PORT=1") == 0)
         var after = 0
         for _ in 0..<40 {
             after = try await http.send("POST", "/api/login/", json: ["email": "\(name)@example.com", "password": "survive restarts"]).status
@@ -101,6 +107,6 @@ struct EndToEndAuthTests {
         }
         #expect(after == 200)
         await stack.stop()
-        _ = runScript(["scripts/pg.sh", "stop", "pg-restart"])
+        _ = await runScript(["scripts/pg.sh", "stop", "pg-restart"])
     }
 }

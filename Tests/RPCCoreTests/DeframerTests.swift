@@ -63,6 +63,32 @@ import Testing
         }
     }
 
+    @Test(arguments: [7, 999, 16_384, 70_000, Int.max])
+    func aLargeMessageInPiecesIsReassembledExactly(piece: Int) throws {
+        let message = (0..<100_000).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 8) }
+        let frame = GRPCFraming.frame(message) + GRPCFraming.frame([5])
+        var deframer = GRPCDeframer()
+        var received: [[UInt8]] = []
+        var start = 0
+        while start < frame.count {
+            let end = min(frame.count, start + min(piece, frame.count))
+            deframer.append(frame[start..<end])
+            start = end
+            while let next = try deframer.next() { received.append(next) }
+        }
+        #expect(received == [message, [5]])
+        #expect(deframer.bufferedByteCount == 0)
+    }
+
+    @Test func aMessageBeforeABadHeaderIsStillDelivered() throws {
+        var deframer = GRPCDeframer()
+        deframer.append(GRPCFraming.frame([1, 2]) + [7, 0, 0, 0, 1, 9])
+        #expect(try deframer.pendingMessageLength() == 2)
+        #expect(try deframer.next() == [1, 2])
+        #expect(throws: RPCError.self) { try deframer.pendingMessageLength() }
+        #expect(throws: RPCError.self) { try deframer.next() }
+    }
+
     @Test func framingWritesTheFiveByteHeader() {
         #expect(GRPCFraming.frame([0xAA, 0xBB]) == [0, 0, 0, 0, 2, 0xAA, 0xBB])
         var bytes: [UInt8] = []

@@ -34,17 +34,20 @@ import Testing
 
 @Suite struct MessageEncodingTests {
     @Test(arguments: [
-        ("hello", "hello"), ("50%", "50%25"), ("\u{e9}", "%C3%A9"), ("a\nb", "a%0Ab"), ("", ""), ("~ ", "~ "),
+        ("hello", "hello"), ("50%", "50%25"), ("\u{e9}", "%C3%A9"), ("a\nb", "a%0Ab"), ("", ""), ("~ ", "~%20"),
+        // HTTP/2 forbids whitespace at either end of a field value: spaces there are encoded.
+        (" ", "%20"), ("  ", "%20%20"), (" a b ", "%20a b%20"),
     ] as [(String, String)])
     func encodes(_ message: String, _ encoded: String) {
         #expect(GRPCMessageEncoding.encode(message) == encoded)
         #expect(GRPCMessageEncoding.decode(encoded) == message)
     }
 
-    @Test(arguments: ["plain", "\u{1F600} emoji", "tab\tand 100% \u{65E5}\u{672C}", "\0nul"])
+    @Test(arguments: ["plain", "\u{1F600} emoji", "tab\tand 100% \u{65E5}\u{672C}", "\0nul", " padded "])
     func roundTrips(_ message: String) {
         let encoded = GRPCMessageEncoding.encode(message)
         #expect(encoded.utf8.allSatisfy { $0 >= 0x20 && $0 <= 0x7E })
+        #expect(encoded.first != " " && encoded.last != " ")
         #expect(GRPCMessageEncoding.decode(encoded) == message)
     }
 

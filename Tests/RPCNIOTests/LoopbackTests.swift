@@ -142,7 +142,7 @@ func expectRPCError(_ code: StatusCode, _ body: () async throws -> Void) async -
         try await withServer(cancellations: cancellations) { client, _, _ in
             let started = ContinuousClock.now
             _ = await expectRPCError(.deadlineExceeded) {
-                _ = try await client.unary(path: RawMethods.slow, request: [], context: .timeout(.milliseconds(200)))
+                _ = try await client.unary(path: RawMethods.slow, request: [], context: .timeout(.seconds(2)))
             }
             #expect(ContinuousClock.now - started < .seconds(30), "the handler was cancelled, not waited for")
             try await waitUntil { cancellations.withLockedValue { $0 } == 1 }
@@ -235,20 +235,21 @@ func expectRPCError(_ code: StatusCode, _ body: () async throws -> Void) async -
 
     @Test func gracefulShutdownLetsCallsInFlightFinish() async throws {
         let slowRegistry = ServiceRegistry([
-            ServerMethod(path: "/test.Raw/Sleep300") { request, _ in
-                try await Task.sleep(for: .milliseconds(300))
+            // Long enough that a poll on a loaded machine cannot miss the call while it runs.
+            ServerMethod(path: "/test.Raw/SleepThreeSeconds") { request, _ in
+                try await Task.sleep(for: .seconds(3))
                 return request
             }
         ])
         let server = RPCServer(configuration: RPCServer.Configuration(), registry: slowRegistry)
         let port = try await server.start()
         let client = HTTP2ClientTransport(host: "127.0.0.1", port: port)
-        let inFlight = Task { try await client.unary(path: "/test.Raw/Sleep300", request: [42], context: RPCContext()) }
+        let inFlight = Task { try await client.unary(path: "/test.Raw/SleepThreeSeconds", request: [42], context: RPCContext()) }
         try await waitUntil { server.callsInFlight == 1 }
-        await server.shutdown(gracePeriod: .seconds(5))
+        await server.shutdown(gracePeriod: .seconds(30))
         #expect(try await inFlight.value.message == [42])
         _ = await expectRPCError(.unavailable) {
-            _ = try await client.unary(path: "/test.Raw/Sleep300", request: [1], context: RPCContext())
+            _ = try await client.unary(path: "/test.Raw/SleepThreeSeconds", request: [1], context: RPCContext())
         }
         await client.close()
     }

@@ -188,6 +188,24 @@ struct Harness {
         #expect(harness.recorder.data[stream] == GRPCFraming.frame([2]))
     }
 
+    /// Found by Fuzz/fuzz-server-h2: a message or metadata value with a space at either end
+    /// made the trailers invalid HTTP/2 (RFC 9113 §8.2.1), so the client's nghttp2 reset the
+    /// stream with PROTOCOL_ERROR and the status never arrived.
+    @Test(arguments: [" leading", "trailing ", " both ", " "])
+    func statusWithSpacesAtTheEndsReachesTheClient(message: String) throws {
+        let harness = try Harness()
+        let stream = try harness.request(body: GRPCFraming.frame([]))
+        try harness.pump()
+        let error = RPCError(code: .invalidArgument, message: message, metadata: Metadata([("x-note", message)]))
+        harness.server.complete(streamID: stream, result: .failure(error))
+        try harness.pump()
+        #expect(harness.recorder.closed[stream] == HTTP2ErrorCode.noError)
+        let blocks = try #require(harness.recorder.headers[stream])
+        #expect(blocks.last?[field: "grpc-status"] == "3")
+        #expect(blocks.last.map { GRPCMessageEncoding.decode($0[field: "grpc-message"] ?? "") } == message)
+        #expect(blocks.last?[field: "x-note"] == Substring(message).trimmingASCIISpaces())
+    }
+
     @Test func errorStatusCarriesPercentEncodedMessage() throws {
         let harness = try Harness()
         let stream = try harness.request(body: GRPCFraming.frame([]))

@@ -959,6 +959,7 @@ public struct GetVerificationKeysResponse: ProtoMessage {
                 }
                 var value = VerificationKey()
                 try reader.readMessage(into: &value)
+                if self.keys.isEmpty { self.keys.reserveCapacity(4) }
                 self.keys.append(value)
             default:
                 try reader.skipField(into: &unknownFields)

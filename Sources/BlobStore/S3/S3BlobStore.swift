@@ -6,8 +6,10 @@ public import HTTPClient
 /// (``S3RetryPolicy``), never past its deadline, then fails with
 /// ``BlobStoreError/Kind/unavailable``; 4xx answers are not retried. S3's error codes map to
 /// ``BlobStoreError`` kinds (`NoSuchKey` → notFound; `AccessDenied`, `SignatureDoesNotMatch`,
-/// `InvalidAccessKeyId` → denied; `NoSuchBucket` → unavailable). Thread-safe. The HTTP client is
-/// the caller's: it must outlive the store, and the caller shuts it down.
+/// `InvalidAccessKeyId` → denied; `NoSuchBucket` → unavailable). Objects are read whole, so one
+/// larger than the HTTP client's `maxResponseBytes` fails with ``BlobStoreError/Kind/internal``.
+/// Thread-safe. The HTTP client is the caller's: it must outlive the store, and the caller shuts
+/// it down.
 public struct S3BlobStore: BlobStore {
     /// Where requests go: scheme, `Host` header value, and the path before the key.
     struct Endpoint: Sendable, Equatable {

@@ -276,6 +276,7 @@ public struct EditImageResponse: ProtoMessage {
                     try reader.skipField(into: &unknownFields)
                     continue
                 }
+                if self.appliedOperations.isEmpty { self.appliedOperations.reserveCapacity(4) }
                 self.appliedOperations.append(try reader.readString())
             case 7:
                 guard reader.wireType == .lengthDelimited else {

@@ -560,6 +560,7 @@ public struct EchoMetadataResponse: ProtoMessage {
                 }
                 var value = MetadataEntry()
                 try reader.readMessage(into: &value)
+                if self.entries.isEmpty { self.entries.reserveCapacity(4) }
                 self.entries.append(value)
             default:
                 try reader.skipField(into: &unknownFields)

@@ -204,6 +204,7 @@ public struct Image: ProtoMessage {
                     try reader.skipField(into: &unknownFields)
                     continue
                 }
+                if self.appliedOperations.isEmpty { self.appliedOperations.reserveCapacity(4) }
                 self.appliedOperations.append(try reader.readString())
             default:
                 try reader.skipField(into: &unknownFields)
@@ -477,6 +478,7 @@ public struct CreateImageRequest: ProtoMessage {
                     try reader.skipField(into: &unknownFields)
                     continue
                 }
+                if self.appliedOperations.isEmpty { self.appliedOperations.reserveCapacity(4) }
                 self.appliedOperations.append(try reader.readString())
             default:
                 try reader.skipField(into: &unknownFields)
@@ -659,6 +661,7 @@ public struct ListImagesResponse: ProtoMessage {
                 }
                 var value = Image()
                 try reader.readMessage(into: &value)
+                if self.images.isEmpty { self.images.reserveCapacity(4) }
                 self.images.append(value)
             case 2:
                 guard reader.wireType == .varint else {
@@ -967,6 +970,7 @@ public struct UpdateImageRequest: ProtoMessage {
                     try reader.skipField(into: &unknownFields)
                     continue
                 }
+                if self.appliedOperations.isEmpty { self.appliedOperations.reserveCapacity(4) }
                 self.appliedOperations.append(try reader.readString())
             default:
                 try reader.skipField(into: &unknownFields)

@@ -436,12 +436,14 @@ public struct AllTypes: ProtoMessage {
                     try reader.skipField(into: &unknownFields)
                     continue
                 }
+                if self.rString.isEmpty { self.rString.reserveCapacity(4) }
                 self.rString.append(try reader.readString())
             case 38:
                 guard reader.wireType == .lengthDelimited else {
                     try reader.skipField(into: &unknownFields)
                     continue
                 }
+                if self.rBytes.isEmpty { self.rBytes.reserveCapacity(4) }
                 self.rBytes.append(try reader.readBytes())
             case 39:
                 guard reader.wireType == .lengthDelimited else {
@@ -450,6 +452,7 @@ public struct AllTypes: ProtoMessage {
                 }
                 var value = Nested()
                 try reader.readMessage(into: &value)
+                if self.rNested.isEmpty { self.rNested.reserveCapacity(4) }
                 self.rNested.append(value)
             case 40:
                 switch reader.wireType {
