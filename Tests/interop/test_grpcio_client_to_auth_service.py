@@ -77,19 +77,18 @@ def pg_script(*args: str) -> str:
 
 @pytest.fixture(scope="module")
 def database_url():
-    """TEST_DATABASE_URL, or the pg-test cluster: used as it is when it answers already, else
-    started here and stopped after."""
+    """TEST_DATABASE_URL, or this checkout's pg-test cluster (scripts/pg.sh; it moves to a free
+    port when another checkout's cluster holds its own), stopped after unless it was running."""
     url = os.environ.get("TEST_DATABASE_URL")
     if url:
         yield url
         return
-    url = pg_script("url", "pg-test")
-    if accepts_connections(url):
-        yield url
-        return
+    url_before = pg_script("url", "pg-test")
+    was_running = accepts_connections(url_before)
     url = pg_script("start", "pg-test")
     yield url
-    pg_script("stop", "pg-test")
+    if not was_running or url != url_before:
+        pg_script("stop", "pg-test")
 
 
 def service_environment(database_url: str, data_dir: str, **overrides: str) -> dict[str, str]:
