@@ -10,15 +10,7 @@ struct JSONObject {
     /// Reads the body (at most `limit` bytes: 413 past it) and parses it as one JSON object
     /// (400 naming the problem otherwise).
     static func read(_ request: Request, limit: Int) async throws -> JSONObject {
-        var request = request
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: limit)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw APIError.payloadTooLarge(limit: limit)
-        } catch is NIOTooManyBytesError {
-            throw APIError.payloadTooLarge(limit: limit)
-        }
+        let buffer = try await collectBody(request, limit: limit)
         guard buffer.readableBytes > 0 else { throw APIError.badRequest("Request body must be a JSON object") }
         let data = Data(buffer.readableBytesView)
         let type = request.headers[.contentType]?.lowercased() ?? "application/json"
@@ -70,6 +62,18 @@ struct JSONObject {
         // Foundation's message names the position; keep it short and free of internals.
         let text = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "not valid JSON"
         return text.count > 200 ? String(text.prefix(200)) : text
+    }
+}
+
+/// The whole request body, at most `limit` bytes; past it, 413 in the API's error shape.
+func collectBody(_ request: Request, limit: Int) async throws -> ByteBuffer {
+    var request = request
+    do {
+        return try await request.collectBody(upTo: limit)
+    } catch let error as HTTPError where error.status == .contentTooLarge {
+        throw APIError.payloadTooLarge(limit: limit)
+    } catch is NIOTooManyBytesError {
+        throw APIError.payloadTooLarge(limit: limit)
     }
 }
 

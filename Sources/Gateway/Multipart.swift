@@ -35,15 +35,7 @@ struct MultipartForm {
             throw APIError(status: .unsupportedMediaType, code: "unsupported_media_type",
                            message: "Content-Type must be multipart/form-data with an `image` part")
         }
-        var request = request
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: limit)
-        } catch let error as HTTPError where error.status == .contentTooLarge {
-            throw APIError.payloadTooLarge(limit: limit)
-        } catch is NIOTooManyBytesError {
-            throw APIError.payloadTooLarge(limit: limit)
-        }
+        let buffer = try await collectBody(request, limit: limit)
 
         var form = MultipartForm()
         var headers: [(String, String)] = []

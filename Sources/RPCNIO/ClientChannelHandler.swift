@@ -252,19 +252,7 @@ final class ClientChannelHandler: ChannelInboundHandler, HTTP2SessionDelegate {
 
     private func flush() {
         guard let context = channelContext else { return }
-        var buffer: ByteBuffer?
-        do {
-            try session.drainOutput { bytes in
-                if buffer == nil { buffer = context.channel.allocator.buffer(capacity: max(bytes.count, 4096)) }
-                buffer!.writeBytes(bytes)
-            }
-        } catch {
-            context.close(promise: nil)
-            return
-        }
-        if let buffer {
-            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-        }
+        _ = context.writeDrainedOutput { write throws(HTTP2Error) in try session.drainOutput(write) }
     }
 
     /// gRPC's mapping of HTTP statuses from non-gRPC answers (http-grpc-status-mapping.md).

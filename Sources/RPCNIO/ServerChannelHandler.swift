@@ -157,19 +157,7 @@ final class ServerChannelHandler: ChannelInboundHandler, ServerConnectionHost {
     /// Writes whatever the session has queued, then closes the channel if the connection is done.
     private func flush() {
         guard let connection, let context = channelContext else { return }
-        var buffer: ByteBuffer?
-        do {
-            try connection.drainOutput { bytes in
-                if buffer == nil { buffer = context.channel.allocator.buffer(capacity: max(bytes.count, 4096)) }
-                buffer!.writeBytes(bytes)
-            }
-        } catch {
-            context.close(promise: nil)
-            return
-        }
-        if let buffer {
-            context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
-        }
+        guard context.writeDrainedOutput({ write throws(HTTP2Error) in try connection.drainOutput(write) }) else { return }
         if connection.isFinished {
             context.close(promise: nil)
         }
