@@ -3,9 +3,15 @@ import Hummingbird
 import Logging
 import ServiceConfig
 
-/// The `imageedit` command: `imageedit auth|gateway|keygen`. Returns the process exit code.
+/// The `imageedit` command: `imageedit auth|storage|edit|gateway|keygen|healthcheck`. Returns the
+/// process exit code.
 public func imageeditMain(_ arguments: [String]) async -> Int32 {
     let command = arguments.dropFirst().first ?? "help"
+    if command == "healthcheck" {
+        // A probe, not a service: it reads no configuration, so a container's health check
+        // never fails on the service's own settings.
+        return await healthCheckCommand(Array(arguments.dropFirst(2)))
+    }
     let environment: ConfigEnvironment
     do {
         environment = try ConfigEnvironment.load()
@@ -65,6 +71,8 @@ let usage = """
       edit      run the edit service (gRPC, EDIT_PORT)
       gateway   run the REST gateway (HTTP, GATEWAY_PORT)
       keygen    print a new AUTH_SIGNING_KEY
+      healthcheck HOST:PORT [SERVICE]
+                exit 0 when the gRPC health service there answers SERVING
     Configuration comes from the environment and .env; see README.md.
     """
 
