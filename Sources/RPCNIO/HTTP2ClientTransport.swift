@@ -146,7 +146,7 @@ public final class HTTP2ClientTransport: ClientTransport, Sendable {
         let settings = configuration.http2
         let timeout = configuration.connectTimeout
         let bootstrap = ClientBootstrap(group: group)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connectTimeout(.milliseconds(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
