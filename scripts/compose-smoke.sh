@@ -129,7 +129,7 @@ teardown() {
     trap - EXIT INT TERM
     if [ "${KEEP_UP:-0}" = 1 ] && [ "$status" -eq 0 ]; then
         log "KEEP_UP=1: the stack is running on http://127.0.0.1:$GATEWAY_PUBLISH_PORT (DOCKER_HOST=$DOCKER_HOST); stop it with: $0 down"
-        [ -n "$HEALTH_PID" ] && kill "$HEALTH_PID" 2>/dev/null
+        [ -z "$HEALTH_PID" ] || kill "$HEALTH_PID" 2>/dev/null || true
         exit 0
     fi
     if [ "$status" -ne 0 ] && [ -n "${DOCKER_HOST:-}" ]; then
@@ -137,16 +137,14 @@ teardown() {
         compose logs --no-color --tail=40 2>&1 | sed 's/^/    /' >&2 || true
     fi
     log "tearing down"
-    [ -n "$HEALTH_PID" ] && kill "$HEALTH_PID" 2>/dev/null && wait "$HEALTH_PID" 2>/dev/null
+    if [ -n "$HEALTH_PID" ]; then kill "$HEALTH_PID" 2>/dev/null || true; wait "$HEALTH_PID" 2>/dev/null || true; fi
     if [ -n "${DOCKER_HOST:-}" ]; then
         compose down --volumes --remove-orphans --timeout 20 >"$STATE/down.log" 2>&1 || log "docker-compose down failed (see $STATE/down.log)"
     fi
     # Whatever compose could not remove (a run that failed half-way).
     podman ps -aq --filter "label=com.docker.compose.project=$PROJECT" | xargs -r podman rm -f >/dev/null 2>&1 || true
     podman volume ls -q --filter "label=com.docker.compose.project=$PROJECT" | xargs -r podman volume rm -f >/dev/null 2>&1 || true
-    if [ -n "$SERVICE_PID" ]; then
-        kill "$SERVICE_PID" 2>/dev/null && wait "$SERVICE_PID" 2>/dev/null
-    fi
+    if [ -n "$SERVICE_PID" ]; then kill "$SERVICE_PID" 2>/dev/null || true; wait "$SERVICE_PID" 2>/dev/null || true; fi
     rm -f "$SOCKET"
     if [ "$status" -eq 0 ]; then log "PASSED in $(($(date +%s) - START))s"; else log "FAILED (exit $status)"; fi
     exit "$status"
@@ -326,7 +324,9 @@ main() {
     start_health_loop
     log "docker-compose up"
     local started=$(date +%s)
-    compose up -d --no-build >"$STATE/up.log" 2>&1 || { cat "$STATE/up.log" >&2; fail "docker-compose up failed"; }
+    # up -d waits for each dependency's health; bounded, so a check that never runs cannot hang it.
+    timeout 900 docker-compose -p "$PROJECT" --project-directory compose --env-file "$STATE/smoke.env" "${COMPOSE_FILES[@]}" \
+        up -d --no-build >"$STATE/up.log" 2>&1 || { cat "$STATE/up.log" >&2; fail "docker-compose up failed"; }
     # up -d returns once the gateway container started; wait for it to answer /readyz.
     for _ in $(seq 1 90); do
         curl -fsS --max-time 3 "$BASE_URL/readyz" >/dev/null 2>&1 && break
@@ -346,6 +346,7 @@ if [ "${1:-}" = images ]; then
 fi
 if [ "${1:-}" = down ]; then
     configure_podman
+    [ -f "$STATE/smoke.env" ] || write_env
     start_service
     trap teardown EXIT INT TERM
     exit 0
