@@ -124,8 +124,15 @@ compose() {
     docker-compose -p "$PROJECT" --project-directory compose --env-file "$STATE/smoke.env" "${COMPOSE_FILES[@]}" "$@"
 }
 
+# teardown [STATUS]: STATUS is given for a signal (130 INT, 143 TERM); on EXIT it is $?.
+set_traps() {
+    trap teardown EXIT
+    trap 'log "interrupted"; teardown 130' INT
+    trap 'log "terminated"; teardown 143' TERM
+}
+
 teardown() {
-    local status=$?
+    local status=${1:-$?}
     trap - EXIT INT TERM
     if [ "${KEEP_UP:-0}" = 1 ] && [ "$status" -eq 0 ]; then
         log "KEEP_UP=1: the stack is running on http://127.0.0.1:$GATEWAY_PUBLISH_PORT (DOCKER_HOST=$DOCKER_HOST); stop it with: $0 down"
@@ -146,6 +153,9 @@ teardown() {
     podman volume ls -q --filter "label=com.docker.compose.project=$PROJECT" | xargs -r podman volume rm -f >/dev/null 2>&1 || true
     if [ -n "$SERVICE_PID" ]; then kill "$SERVICE_PID" 2>/dev/null || true; wait "$SERVICE_PID" 2>/dev/null || true; fi
     rm -f "$SOCKET"
+    local left
+    left=$(podman ps -aq --filter "label=com.docker.compose.project=$PROJECT" | wc -l)/$(podman volume ls -q --filter "label=com.docker.compose.project=$PROJECT" | wc -l)
+    log "left behind (containers/volumes of $PROJECT): $left"
     if [ "$status" -eq 0 ]; then log "PASSED in $(($(date +%s) - START))s"; else log "FAILED (exit $status)"; fi
     exit "$status"
 }
@@ -286,6 +296,8 @@ run_api_checks() {
         test -n "$id" -a "$(json upload 'd["image_data"]["width"], d["image_data"]["height"]')" = "(64, 48)" \
              -a -n "$(json upload 'd["original_image_url"]')" -a -n "$(json upload 'd["dalle_edited_image_url"]')"
 
+    check "upload: the bucket holds the original and the edited image" test "$(bucket_object_count)" = 2
+
     request list 200 "${auth[@]}" "$BASE_URL/api/images/images/"
     check "list: count 1, the uploaded id" test "$(json list 'd["count"], str(d["results"][0]["id"])')" = "(1, '$id')"
 
@@ -302,14 +314,16 @@ run_api_checks() {
     request list-after 200 "${auth[@]}" "$BASE_URL/api/images/images/"
     check "after delete: the image is 404 and the list is empty" test "$(json list-after 'd["count"]')" = 0
 
-    # The objects are gone from the bucket too (the S3 server answers inside the compose network).
-    local objects
-    objects=$(compose exec -T s3 python3 -c '
+    check "after delete: the bucket holds no objects" test "$(bucket_object_count)" = 0
+}
+
+# Objects in the bucket, counted inside the compose network by the S3 container's boto3.
+bucket_object_count() {
+    compose exec -T s3 python3 -c '
 import boto3, os
 s3 = boto3.client("s3", endpoint_url="http://localhost:9000", region_name="us-east-1",
                   aws_access_key_id=os.environ["S3_ACCESS_KEY"], aws_secret_access_key=os.environ["S3_SECRET_KEY"])
-print(s3.list_objects_v2(Bucket=os.environ["S3_BUCKET"]).get("KeyCount", 0))' 2>&1) || fail "listing the bucket failed: $objects"
-    check "after delete: the bucket holds no objects" test "$objects" = 0
+print(s3.list_objects_v2(Bucket=os.environ["S3_BUCKET"]).get("KeyCount", 0))' 2>&1
 }
 
 main() {
@@ -318,7 +332,7 @@ main() {
     build_images
     write_env
     start_service
-    trap teardown EXIT INT TERM
+    set_traps
     log "validating the compose files"
     compose config -q || fail "docker-compose config rejected the files"
     start_health_loop
@@ -333,7 +347,18 @@ main() {
         sleep 2
     done
     log "stack up and ready in $(($(date +%s) - started))s"
+    # The gateway's own health check (GET /readyz from inside its container) turns it healthy.
+    for _ in $(seq 1 30); do
+        [ "$(podman inspect --format '{{.State.Health.Status}}' "${PROJECT}_gateway_1" 2>/dev/null)" = healthy ] && break
+        sleep 2
+    done
     compose ps >&2
+    local unhealthy
+    unhealthy=$(for name in postgres s3 auth storage edit gateway; do
+        [ "$(podman inspect --format '{{.State.Health.Status}}' "${PROJECT}_${name}_1" 2>/dev/null)" = healthy ] || echo "$name"
+    done)
+    check "every service's health check passes (gRPC health for auth, storage, edit; /readyz for the gateway)" test -z "$unhealthy"
+    check "create-bucket exited 0" test "$(podman inspect --format '{{.State.ExitCode}}' "${PROJECT}_create-bucket_1")" = 0
     run_api_checks
     log "${#PASSED[@]} checks passed"
 }
@@ -348,7 +373,7 @@ if [ "${1:-}" = down ]; then
     configure_podman
     [ -f "$STATE/smoke.env" ] || write_env
     start_service
-    trap teardown EXIT INT TERM
+    set_traps
     exit 0
 fi
 main
