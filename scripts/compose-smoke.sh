@@ -177,7 +177,7 @@ build_base_image() {
         rm -rf "$rootfs"
     fi
     log "podman import: $BASE_IMAGE"
-    podman import --change 'CMD ["/bin/bash"]' --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    podman import --quiet --change 'CMD ["/bin/bash"]' --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
         "$tarball" "$BASE_IMAGE" >/dev/null
 }
 
