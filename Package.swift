@@ -189,7 +189,12 @@ let package = Package(
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore", "ProtoWire", "GRPCHealth", "InteropAPI"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"]),
         .testTarget(name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto"]),
-        .testTarget(name: "BlobStoreTests", dependencies: ["BlobStore", "HTTPClient", "RPCCore", "ServiceConfig"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "BlobStoreTests",
+            dependencies: [
+                "BlobStore", "HTTPClient", "RPCCore", "ServiceConfig", .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            exclude: ["Fixtures"]),
         .testTarget(name: "AuthTokensTests", dependencies: ["AuthTokens", "OpenSSLCrypto", "RPCCore"]),
         .testTarget(name: "AuthServerTests", dependencies: ["AuthServer", "AuthAPI", "AuthTokens", "OpenSSLCrypto", "Postgres", "RPCCore"]),
         .testTarget(
@@ -208,7 +213,10 @@ let package = Package(
         .testTarget(name: "MetricsEndpointTests", dependencies: ["MetricsEndpoint", "HTTPClient", .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(
             name: "OpenAIImagesTests",
-            dependencies: ["OpenAIImages", "HTTPClient", "RPCCore", "ServiceConfig", "TestSupport"]),
+            dependencies: [
+                "OpenAIImages", "HTTPClient", "RPCCore", "ServiceConfig", "TestSupport",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]),
         .testTarget(
             name: "RPCNIOTests",
             dependencies: [

@@ -33,8 +33,9 @@ public struct BackendMetrics: Sendable {
             .recordNanoseconds(duration.nanoseconds)
     }
 
-    /// `2xx` … `5xx`, or `error` for no answer.
-    static func statusClass(_ status: Int?) -> String {
+    /// The `status` label: `2xx` … `5xx`, or `error` for no answer (nil) or a number that is no
+    /// HTTP status.
+    public static func statusClass(_ status: Int?) -> String {
         guard let status, (100...599).contains(status) else { return "error" }
         return "\(status / 100)xx"
     }
