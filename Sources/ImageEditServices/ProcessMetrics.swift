@@ -1,5 +1,4 @@
 public import CoreMetrics
-import Foundation
 import MetricsEndpoint
 import Postgres
 public import Prometheus
