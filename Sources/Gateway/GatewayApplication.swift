@@ -18,7 +18,7 @@ public struct GatewayDependencies: Sendable {
     /// Named readiness checks, each returning normally when its dependency serves. A check
     /// that throws ``ReadinessFailure`` names the reason in `/readyz`.
     public var readinessChecks: [(name: String, check: @Sendable () async throws -> Void)]
-    /// Where the request series go (see ``README``, "Operations"): the process-wide
+    /// Where the request series go (README, "Operations"): the process-wide
     /// `MetricsSystem.factory` unless a test hands in its own.
     public var metricsFactory: any MetricsFactory
     /// The body of `GET /metrics` (the Prometheus text format); without it there is no such route.
