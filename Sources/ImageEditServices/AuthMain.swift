@@ -83,7 +83,7 @@ public func startAuthService(_ environment: ConfigEnvironment, port: Int? = nil,
         store: store, passwords: passwords,
         tokens: TokenSettings(signer: TokenSigner(key: key), accessTTLSeconds: settings.accessTTLSeconds, refreshTTLSeconds: settings.refreshTTLSeconds))
     let health = HealthProvider(services: [AuthServiceMethods.serviceName], status: .serving,
-                                dependencies: [DependencyHealth.database(pool, logger: logger)])
+                                dependencies: [DependencyHealth.database(pool, service: "auth", logger: logger, metrics: metrics)])
     var registry = ServiceRegistry()
     registry.register(contentsOf: provider.serverMethods)
     registry.register(contentsOf: health.serverMethods)

@@ -80,6 +80,12 @@ public final class ProcessMetrics: Sendable {
         }
     }
 
+    /// `imageedit_dependency_up{service, dependency}`: 1 when the last health check of the
+    /// dependency passed, 0 when it failed (absent until the first check).
+    func dependencyGauge(service: String, dependency: String) -> CoreMetrics.Gauge {
+        CoreMetrics.Gauge(label: "imageedit_dependency_up", dimensions: [("service", service), ("dependency", dependency)], factory: factory)
+    }
+
     /// `imageedit_rpc_server_calls_in_flight{service}`, refreshed at each scrape.
     func observe(server: RPCServer, service: String) {
         let inFlight = CoreMetrics.Gauge(label: "imageedit_rpc_server_calls_in_flight", dimensions: [("service", service)], factory: factory)

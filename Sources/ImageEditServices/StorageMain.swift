@@ -83,7 +83,8 @@ public func startStorageService(_ environment: ConfigEnvironment, port: Int? = n
         records: records, blobs: blobs, authenticator: remoteAuthenticator(settings.common, metrics: metrics),
         urlSigner: try URLSigner(secret: signingSecret), settings: settings.storage, logger: logger)
     let health = HealthProvider(services: [StorageServiceMethods.serviceName], status: .serving, dependencies: [
-        DependencyHealth.database(pool, logger: logger), DependencyHealth.blobStore(blobs, logger: logger),
+        DependencyHealth.database(pool, service: "storage", logger: logger, metrics: metrics),
+        DependencyHealth.blobStore(blobs, service: "storage", logger: logger, metrics: metrics),
     ])
     var registry = ServiceRegistry()
     registry.register(contentsOf: provider.serverMethods)

@@ -212,6 +212,8 @@ struct OperationsLiveTests {
         let failures = try #require(storage.value("imageedit_backend_requests_total", ["backend": "s3", "operation": "HEAD", "status": "error"]))
         #expect(failures >= 1)
         #expect(storage.value("imageedit_backend_requests_total", ["backend": "s3", "status": "2xx"]) == nil)
+        #expect(storage.value("imageedit_dependency_up", ["service": "storage", "dependency": "blob_store"]) == 0)
+        #expect(storage.value("imageedit_dependency_up", ["service": "storage", "dependency": "database"]) == 1)
         await stack.stop()
     }
 
@@ -221,7 +223,11 @@ struct OperationsLiveTests {
         let url = try #require(await scriptOutput(["scripts/pg.sh", "url", "pg-health"]))
         let stack = try await LiveAuthStack.start(databaseURL: url)
         let service = AuthServiceMethods.serviceName
+        let metrics = "http://127.0.0.1:\(try #require(stack.auth.metricsPort))/metrics"
+        let databaseUp = ["service": "auth", "dependency": "database"]
+        #expect(try await scrape(metrics).value("imageedit_dependency_up", databaseUp) == nil, "no check has run yet")
         #expect(try await health(stack.auth.port, service) == .serving)
+        #expect(try await scrape(metrics).value("imageedit_dependency_up", databaseUp) == 1)
         #expect(try await health(stack.auth.port, "database") == .serving)
         #expect((try await stack.http.send("GET", "/readyz").json["checks"] as? [String: String])?["auth"] == "ok")
 
@@ -232,6 +238,7 @@ struct OperationsLiveTests {
         #expect(down.status == 503)
         #expect((down.json["checks"] as? [String: String])?["auth"] == "unavailable")
         #expect((down.json["reasons"] as? [String: String])?["auth"] == "not serving: database")
+        #expect(try await scrape(metrics).value("imageedit_dependency_up", databaseUp) == 0)
 
         #expect(await runScript(["scripts/pg.sh", "start", "pg-health"], environment: "PG_ANY_PORT=1") == 0)
         try await eventually("auth SERVING again") { try await health(stack.auth.port, service) == .serving }
@@ -239,6 +246,7 @@ struct OperationsLiveTests {
         let up = try await stack.http.send("GET", "/readyz")
         #expect((up.json["checks"] as? [String: String])?["auth"] == "ok")
         #expect((up.json["reasons"] as? [String: String])?["auth"] == nil)
+        #expect(try await scrape(metrics).value("imageedit_dependency_up", databaseUp) == 1)
         await stack.stop()
         _ = await runScript(["scripts/pg.sh", "stop", "pg-health"])
     }
