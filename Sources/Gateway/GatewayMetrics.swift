@@ -11,7 +11,8 @@ import Synchronization
 /// - `imageedit_http_requests_in_flight`
 ///
 /// `route` is the matched route's pattern (`/api/images/images/{id}`), never the raw path, so
-/// ids cannot multiply the series; a request no route matches is `unmatched`. Added to the
+/// ids cannot multiply the series; a request no route matches is `unmatched`. `method` is one of
+/// the standard methods or `other`, for the same reason. Added to the
 /// router before every route (and outside ``GatewayMiddleware``, so it sees the final status).
 struct GatewayMetricsMiddleware: RouterMiddleware {
     typealias Context = GatewayRequestContext
@@ -23,14 +24,22 @@ struct GatewayMetricsMiddleware: RouterMiddleware {
         defer { metrics.inFlight.decrement() }
         do {
             let response = try await next(request, context)
-            metrics.record(method: request.method.rawValue, route: Self.route(context.endpointPath), status: response.status.code,
+            metrics.record(method: Self.method(request.method), route: Self.route(context.endpointPath), status: response.status.code,
                            duration: .now - started)
             return response
         } catch {
             // GatewayMiddleware answers every error; this is only reached if it is not installed.
             let status = (error as? any HTTPResponseError)?.status.code ?? 500
-            metrics.record(method: request.method.rawValue, route: Self.route(context.endpointPath), status: status, duration: .now - started)
+            metrics.record(method: Self.method(request.method), route: Self.route(context.endpointPath), status: status, duration: .now - started)
             throw error
+        }
+    }
+
+    /// The method label: a standard method's name, or `other` (clients can send any token).
+    static func method(_ method: HTTPRequest.Method) -> String {
+        switch method {
+        case .get, .head, .post, .put, .patch, .delete, .options: method.rawValue
+        default: "other"
         }
     }
 
