@@ -5,9 +5,10 @@ import Gateway
 import GRPCHealth
 import HTTPClient
 import Hummingbird
-import ImageEditServices
+@testable import ImageEditServices
 import OpenSSLCrypto
 import Logging
+import Postgres
 import RPCCore
 import RPCNIO
 import StorageAPI
@@ -221,6 +222,34 @@ struct OperationsLiveTests {
         #expect(storage.value("imageedit_dependency_up", ["service": "storage", "dependency": "blob_store"]) == 0)
         #expect(storage.value("imageedit_dependency_up", ["service": "storage", "dependency": "database"]) == 1)
         await stack.stop()
+    }
+
+    @Test func poolGaugesShowConnectionsInUseAndCallersWaiting() async throws {
+        let pool = PostgresPool(url: testDatabaseURL!, size: 1)
+        let metrics = ProcessMetrics()
+        metrics.observe(pool: pool, service: "test")
+        let labels = ["service": "test"]
+        func gauge(_ name: String, _ extra: [String: String] = [:]) -> Double? {
+            Scrape(text: metrics.renderText()).value(name, labels.merging(extra) { $1 })
+        }
+        #expect(gauge("imageedit_db_pool_max_connections") == 1)
+        #expect(gauge("imageedit_db_pool_connections", ["state": "in_use"]) == 0)
+
+        // One call holds the only connection (blocking a pool thread) until released.
+        let release = DispatchSemaphore(value: 0)
+        let holder = Task { try await pool.withConnection { _ in release.wait() } }
+        try await eventually("the connection in use") { gauge("imageedit_db_pool_connections", ["state": "in_use"]) == 1 }
+        let waiter = Task { try await pool.query("SELECT 1", deadline: .now + .seconds(30)) }
+        try await eventually("a caller waiting") { gauge("imageedit_db_pool_waiters") == 1 }
+        #expect(gauge("imageedit_db_pool_connections", ["state": "idle"]) == 0)
+
+        release.signal()
+        try await holder.value
+        _ = try await waiter.value
+        #expect(gauge("imageedit_db_pool_waiters") == 0)
+        #expect(gauge("imageedit_db_pool_connections", ["state": "in_use"]) == 0)
+        #expect(gauge("imageedit_db_pool_connections", ["state": "idle"]) == 1)
+        await pool.close()
     }
 
     /// On a cluster of its own ("pg-health"), so stopping it disturbs no other test.
