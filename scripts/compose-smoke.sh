@@ -277,6 +277,13 @@ run_api_checks() {
 
     request readyz 200 "$BASE_URL/readyz"
     check "GET /readyz is 200" true
+    request metrics 200 "$BASE_URL/metrics"
+    local internal=""
+    for pair in auth:9101 storage:9102 edit:9103; do
+        compose exec -T "${pair%%:*}" curl -fsS -o /dev/null "http://127.0.0.1:${pair##*:}/metrics" || internal="$internal ${pair%%:*}"
+    done
+    check "GET /metrics answers on the gateway and on auth, storage and edit's metrics ports" \
+        test -s "$WORK/metrics.body" -a -z "$internal"
 
     request register 201 -H 'Content-Type: application/json' \
         -d "{\"username\": \"$user\", \"email\": \"$user@example.com\", \"password\": \"$password\"}" "$BASE_URL/api/register/"
