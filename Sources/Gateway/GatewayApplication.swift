@@ -63,6 +63,7 @@ public func buildGatewayRouter(settings: GatewaySettings, dependencies: GatewayD
     auth.register(on: router)
     ImageRoutes(settings: settings, dependencies: dependencies, auth: auth).register(on: router)
     HealthRoutes(settings: settings, checks: dependencies.readinessChecks).register(on: router)
+    SchemaRoutes().register(on: router)
     return router
 }
 
