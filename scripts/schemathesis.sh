@@ -12,7 +12,7 @@
 # the machine). It registers a user, logs in, uploads one real image (so that the documented
 # example id 1 exists), then runs schemathesis with that user's bearer token.
 #
-# Knobs (environment): SCHEMATHESIS_EXAMPLES (test cases per operation and phase, default 20),
+# Knobs (environment): SCHEMATHESIS_EXAMPLES (test cases per operation and phase, default 100),
 # SCHEMATHESIS_SEED (reproduce a run), SCHEMATHESIS_WORKERS (default 2), SCHEMATHESIS_ARGS
 # (more options, e.g. "--include-path-regex images").
 #
@@ -24,12 +24,13 @@
 #   response_schema_conformance   every JSON body matches its schema
 #   ignored_auth                  authenticated operations refuse a request without the token
 #   negative_data_rejection       invalid input (by the schema) is refused with a 4xx
-# Off: positive_data_acceptance (schema-valid random bytes are not a PNG: the 400 is right),
-# unsupported_method (Hummingbird answers an undocumented method with 404, not 405),
-# use_after_free / ensure_resource_availability / object_level_authorization (stateful, need
-# links between operations and a second user; the Swift end-to-end tests cover ownership),
-# missing_required_header (no operation has a required header besides Authorization, which
-# ignored_auth covers), allow_header_conformance (goes with unsupported_method).
+#   unsupported_method            a method a path does not document is a 405 ...
+#   allow_header_conformance      ... whose Allow header lists exactly the documented methods
+# Off: positive_data_acceptance (schema-valid random bytes are not a PNG, so the 400 is right),
+# use_after_free / ensure_resource_availability / object_level_authorization (stateful: they
+# need links between operations and a second user; the Swift end-to-end tests cover ownership),
+# missing_required_header (no operation has a required header but Authorization, which
+# ignored_auth covers).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -41,7 +42,7 @@ binary=${IMAGEEDIT:-$root/.build/debug/imageedit}
 command -v schemathesis >/dev/null 2>&1 || python3 -c 'import schemathesis' 2>/dev/null \
   || { say "schemathesis is not installed: run scripts/install-deps.sh"; exit 1; }
 
-examples=${SCHEMATHESIS_EXAMPLES:-20}
+examples=${SCHEMATHESIS_EXAMPLES:-100}
 workers=${SCHEMATHESIS_WORKERS:-2}
 cluster=pg-schemathesis
 work=$(mktemp -d /tmp/imageedit-schemathesis.XXXXXX)
@@ -142,7 +143,7 @@ seed_args=()
 # shellcheck disable=SC2086  # SCHEMATHESIS_ARGS is a list of options
 status=0
 (cd "$work" && schemathesis run "$base/api/schema/" \
-  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,ignored_auth,negative_data_rejection \
+  --checks not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,response_schema_conformance,ignored_auth,negative_data_rejection,unsupported_method,allow_header_conformance \
   --phases examples,coverage,fuzzing \
   --max-examples "$examples" --workers "$workers" \
   --header "Authorization: Bearer $token" \
@@ -150,7 +151,11 @@ status=0
   --no-color "${seed_args[@]}" ${SCHEMATHESIS_ARGS:-}) || status=$?
 
 for i in "${!pids[@]}"; do
-  kill -0 "${pids[$i]}" 2>/dev/null || { say "${names[$i]} died during the run"; status=1; }
+  if ! kill -0 "${pids[$i]}" 2>/dev/null; then
+    exit_status=0; wait "${pids[$i]}" || exit_status=$?
+    # 132 is SIGILL: a Swift trap (overflow, force unwrap, precondition), which prints nothing.
+    say "${names[$i]} died during the run (exit status $exit_status)"; status=1
+  fi
 done
 if [ "$status" -ne 0 ]; then say "FAILED"; exit "$status"; fi
 say "passed"

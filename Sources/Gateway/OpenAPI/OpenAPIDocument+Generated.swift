@@ -600,11 +600,11 @@ components:
         password: {type: string, format: password, minLength: 8, maxLength: 128, writeOnly: true, example: correct horse}
     LoginRequest:
       type: object
-      description: '`email` or `username`, and `password`.'
+      description: '`email` or `username`, and `password`. A null or empty field counts as absent.'
       required: [password]
       properties:
-        email: {type: string, example: ada@example.com}
-        username: {type: string, example: ada}
+        email: {type: string, nullable: true, example: ada@example.com}
+        username: {type: string, nullable: true, example: ada}
         password: {type: string, format: password, writeOnly: true, example: correct horse}
     RefreshRequest:
       type: object
@@ -2247,17 +2247,19 @@ components:
       },
       "LoginRequest": {
         "type": "object",
-        "description": "`email` or `username`, and `password`.",
+        "description": "`email` or `username`, and `password`. A null or empty field counts as absent.",
         "required": [
           "password"
         ],
         "properties": {
           "email": {
             "type": "string",
+            "nullable": true,
             "example": "ada@example.com"
           },
           "username": {
             "type": "string",
+            "nullable": true,
             "example": "ada"
           },
           "password": {
