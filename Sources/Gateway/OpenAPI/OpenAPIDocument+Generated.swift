@@ -667,7 +667,10 @@ components:
           description: What to do. Empty or absent means "Generate an image based on this uploaded image".
           example: make it grayscale and mirror it
         mask: {type: string, format: binary, description: A PNG the size of the image; transparent where to edit.}
-        size: {type: string, enum: ['256x256', '512x512', '1024x1024'], description: The edited image's size.}
+        size:
+          type: string
+          enum: ['', '256x256', '512x512', '1024x1024']
+          description: The edited image's size. Empty or absent means the smallest of these that holds the image.
     UpdateImageForm:
       type: object
       description: '`image` and/or `prompt` (at least one).'
@@ -675,7 +678,7 @@ components:
         image: {type: string, format: binary, description: 'A new original (PNG, JPEG or WebP).'}
         prompt: {type: string, maxLength: 1000, example: rotate it}
         mask: {type: string, format: binary}
-        size: {type: string, enum: ['256x256', '512x512', '1024x1024']}
+        size: {type: string, enum: ['', '256x256', '512x512', '1024x1024'], description: As for the upload.}
     ImageData:
       type: object
       description: One image's metadata.
@@ -2449,11 +2452,12 @@ components:
           "size": {
             "type": "string",
             "enum": [
+              "",
               "256x256",
               "512x512",
               "1024x1024"
             ],
-            "description": "The edited image's size."
+            "description": "The edited image's size. Empty or absent means the smallest of these that holds the image."
           }
         }
       },
@@ -2478,10 +2482,12 @@ components:
           "size": {
             "type": "string",
             "enum": [
+              "",
               "256x256",
               "512x512",
               "1024x1024"
-            ]
+            ],
+            "description": "As for the upload."
           }
         }
       },
