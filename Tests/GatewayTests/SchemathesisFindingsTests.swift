@@ -52,6 +52,21 @@ import TestSupport
         #expect((response.json["error"] as? String)?.hasSuffix("must not contain NUL characters") == true)
     }
 
+    /// The same for a multipart text field: a prompt with a NUL would have been stored cut short.
+    @Test func aNulInAMultipartPromptIsA400() async throws {
+        let (app, http) = try await inMemoryGateway()
+        defer { Task { await app.stop() } }
+        let token = try await Self.token(http)
+        let boundary = "nul-boundary"
+        var body = Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.png\"\r\nContent-Type: image/png\r\n\r\n".utf8)
+        body += TestPNG.make(width: 4, height: 4)
+        body += Array("\r\n--\(boundary)\r\nContent-Disposition: form-data; name=\"prompt\"\r\n\r\ngray\u{0}scale\r\n--\(boundary)--\r\n".utf8)
+        let response = try await http.send("POST", "/api/images/images/", body: body,
+                                           headers: [("Content-Type", "multipart/form-data; boundary=\(boundary)")], bearer: token)
+        #expect(response.status == 400)
+        #expect(response.json["error"] as? String == "prompt must not contain NUL characters")
+    }
+
     /// A login field of the wrong type was ignored when the other identifier was there.
     @Test(arguments: [
         ["email": "grace@example.com", "username": ["x"], "password": "correct horse"] as [String: any Sendable],
