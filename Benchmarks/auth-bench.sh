@@ -113,7 +113,7 @@ PG_STARTED=1
 
 # The services run in $OUT (so no .env of the repository is read) with a fresh development key.
 service_env=(env -i PATH="$PATH" HOME="${HOME:-/root}" DATABASE_URL="$DATABASE_URL" DATA_DIR="$OUT/data"
-    BIND_HOST=127.0.0.1 AUTH_PORT="$AUTH_PORT" GATEWAY_PORT="$GATEWAY_PORT" AUTH_ADDRESS="127.0.0.1:$AUTH_PORT"
+    BIND_HOST=127.0.0.1 AUTH_PORT="$AUTH_PORT" GATEWAY_PORT="$GATEWAY_PORT" AUTH_ADDRESS="127.0.0.1:$AUTH_PORT" AUTH_METRICS_PORT=0
     PASSWORD_HASH_ITERATIONS="$ITERATIONS")
 log "starting auth (port $AUTH_PORT) and gateway (port $GATEWAY_PORT)"
 (cd "$OUT" && exec "${service_env[@]}" "$IMAGEEDIT_BIN" auth >"$OUT/auth.log" 2>&1) &

@@ -143,6 +143,7 @@ def main() -> int:
     call("POST", "/api/token/refresh/", "/api/token/refresh/", 401, json={"refresh": refreshed["refresh"]})
     call("GET", "/healthz", "/healthz", 200)
     call("GET", "/readyz", "/readyz", 200)
+    call("GET", "/metrics", "/metrics", 200)
     call("GET", "/api/schema/", "/api/schema/", 200)
     call("GET", "/api/schema/", "/api/schema?format=json", 200)
     call("GET", "/api/schema/", "/api/schema/?format=xml", 400)

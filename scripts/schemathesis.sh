@@ -87,6 +87,8 @@ service_env=(
   "GATEWAY_PORT=$gateway_port" "AUTH_PORT=$auth_port" "STORAGE_PORT=$storage_port" "EDIT_PORT=$edit_port"
   "AUTH_ADDRESS=127.0.0.1:$auth_port" "STORAGE_ADDRESS=127.0.0.1:$storage_port" "EDIT_ADDRESS=127.0.0.1:$edit_port"
   "DATABASE_URL=$database_url" "DATA_DIR=$work/data" "STORAGE_DIR=$work/blobs"
+  # The internal services' own metrics listeners are off: their fixed ports could clash.
+  AUTH_METRICS_PORT=0 STORAGE_METRICS_PORT=0 EDIT_METRICS_PORT=0
   # Registration is exercised many times: a cheap hash keeps the run short (development only).
   PASSWORD_HASH_ITERATIONS=1000
 )

@@ -475,7 +475,26 @@ paths:
           content:
             application/json:
               schema: {$ref: '#/components/schemas/Readiness'}
-              example: {status: not_ready, checks: {auth: ok, storage: unavailable, edit: ok}}
+              example: {status: not_ready, checks: {auth: ok, storage: unavailable, edit: ok}, reasons: {storage: 'not serving: blob_store'}}
+  /metrics:
+    get:
+      tags: [operations]
+      operationId: metrics
+      summary: The gateway's metrics (Prometheus text format)
+      description: |
+        Request counts, latencies and in-flight requests by route and status, RPC and backend calls,
+        process figures (see the README, Operations). For the monitoring system; keep it off the public
+        internet.
+      responses:
+        '200':
+          description: The metrics.
+          headers: {X-Request-ID: {$ref: '#/components/headers/RequestID'}}
+          content:
+            text/plain:
+              schema: {type: string}
+              example: |
+                # TYPE imageedit_http_requests_in_flight gauge
+                imageedit_http_requests_in_flight 1
   /api/schema/:
     get:
       tags: [operations]
@@ -736,7 +755,12 @@ components:
         status: {type: string, enum: [ready, not_ready]}
         checks:
           type: object
+          description: Each dependency (auth, storage, edit) and whether it serves.
           additionalProperties: {type: string, enum: [ok, unavailable]}
+        reasons:
+          type: object
+          description: 'When not ready: why, for each check that failed (`not serving: database`, `unreachable`, `timed out`).'
+          additionalProperties: {type: string}
 
 """#
 
@@ -1930,8 +1954,39 @@ components:
                     "auth": "ok",
                     "storage": "unavailable",
                     "edit": "ok"
+                  },
+                  "reasons": {
+                    "storage": "not serving: blob_store"
                   }
                 }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/metrics": {
+      "get": {
+        "tags": [
+          "operations"
+        ],
+        "operationId": "metrics",
+        "summary": "The gateway's metrics (Prometheus text format)",
+        "description": "Request counts, latencies and in-flight requests by route and status, RPC and backend calls,\nprocess figures (see the README, Operations). For the monitoring system; keep it off the public\ninternet.\n",
+        "responses": {
+          "200": {
+            "description": "The metrics.",
+            "headers": {
+              "X-Request-ID": {
+                "$ref": "#/components/headers/RequestID"
+              }
+            },
+            "content": {
+              "text/plain": {
+                "schema": {
+                  "type": "string"
+                },
+                "example": "# TYPE imageedit_http_requests_in_flight gauge\nimageedit_http_requests_in_flight 1\n"
               }
             }
           }
@@ -2695,12 +2750,20 @@ components:
           },
           "checks": {
             "type": "object",
+            "description": "Each dependency (auth, storage, edit) and whether it serves.",
             "additionalProperties": {
               "type": "string",
               "enum": [
                 "ok",
                 "unavailable"
               ]
+            }
+          },
+          "reasons": {
+            "type": "object",
+            "description": "When not ready: why, for each check that failed (`not serving: database`, `unreachable`, `timed out`).",
+            "additionalProperties": {
+              "type": "string"
             }
           }
         }
