@@ -46,12 +46,21 @@ public final class AuthServiceProvider: AuthService {
         try context.checkDeadline()
         let hash = try await passwords.hash(request.password)
         let record = try await store.createUser(username: username, email: email, passwordHash: hash, deadline: context.deadline)
+        CallAnnotations.setUser(String(record.id))
         return RegisterResponse(user: Self.user(record))
     }
 
     public func login(_ request: LoginRequest, context: RPCContext) async throws -> LoginResponse {
         guard request.password.unicodeScalars.count <= AccountRules.maxPasswordLength, !request.password.isEmpty else {
             throw Self.badCredentials
+        }
+        // No stored username or email holds a NUL (the rules refuse them), and PostgreSQL could
+        // not look one up: such an identifier matches nobody.
+        switch request.identifier {
+        case .email(let text)?, .username(let text)?:
+            if text.utf8.contains(0) { throw Self.badCredentials }
+        case nil:
+            break
         }
         let record: UserRecord?
         switch request.identifier {
@@ -97,6 +106,7 @@ public final class AuthServiceProvider: AuthService {
         guard let claims = try? verifier.verify(request.refreshToken, expectedType: "refresh") else {
             throw Self.badRefreshToken
         }
+        CallAnnotations.setUser(String(claims.userID))
         try await store.revokeRefreshToken(jti: claims.jti, deadline: context.deadline)
         return LogoutResponse()
     }
@@ -118,6 +128,7 @@ public final class AuthServiceProvider: AuthService {
     // MARK: Helpers
 
     private func issuePair(userID: Int64, now: Int64, context: RPCContext) async throws -> TokenPair {
+        CallAnnotations.setUser(String(userID))
         let access = TokenClaims(tokenType: "access", exp: now + tokens.accessTTLSeconds, iat: now, jti: Crypto.hex(Crypto.randomBytes(16)), userID: userID)
         let refresh = TokenClaims(tokenType: "refresh", exp: now + tokens.refreshTTLSeconds, iat: now, jti: Crypto.hex(Crypto.randomBytes(16)), userID: userID)
         try await store.saveRefreshToken(jti: refresh.jti, userID: userID, expiresAt: refresh.exp, deadline: context.deadline)

@@ -142,9 +142,12 @@ func callObserver(_ logger: Logger, metrics: ProcessMetrics) -> @Sendable (CallR
 func callLogger(_ logger: Logger) -> @Sendable (CallRecord) -> Void {
     { record in
         let milliseconds = Double(record.duration.components.seconds) * 1000 + Double(record.duration.components.attoseconds) / 1e15
-        logger.info("rpc", metadata: [
+        var metadata: Logger.Metadata = [
             "method": .string(record.path), "code": .string(record.code.name),
             "duration_ms": .string(String(format: "%.2f", milliseconds)),
-        ])
+        ]
+        if let requestID = record.requestID { metadata["request_id"] = .string(requestID) }
+        if let userID = record.userID { metadata["user_id"] = .string(userID) }
+        logger.info("rpc", metadata: metadata)
     }
 }
