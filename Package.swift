@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "RPCNIO",
             dependencies: [
-                "RPCCore", "HTTP2",
+                "RPCCore", "HTTP2", "OpenSSLCrypto",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -151,7 +151,7 @@ let package = Package(
         .executableTarget(name: "protogen", dependencies: ["ProtoGenCore"], swiftSettings: strictSettings),
         .executableTarget(
             name: "rpc-interop",
-            dependencies: ["RPCNIO", "RPCCore", "InteropAPI", "GRPCHealth"],
+            dependencies: ["RPCNIO", "RPCCore", "InteropAPI", "GRPCHealth", "OpenSSLCrypto"],
             swiftSettings: strictSettings),
 
         // Test support: messages generated from proto/imageedit/testing/v1/wire_test.proto.
@@ -170,7 +170,7 @@ let package = Package(
         .testTarget(name: "ProtoGenTests", dependencies: ["ProtoGenCore"]),
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore", "ProtoWire", "GRPCHealth", "InteropAPI"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"]),
-        .testTarget(name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto"]),
+        .testTarget(name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto", "TestSupport"]),
         .testTarget(name: "BlobStoreTests", dependencies: ["BlobStore", "HTTPClient", "RPCCore", "ServiceConfig"], exclude: ["Fixtures"]),
         .testTarget(name: "AuthTokensTests", dependencies: ["AuthTokens", "OpenSSLCrypto", "RPCCore"]),
         .testTarget(name: "AuthServerTests", dependencies: ["AuthServer", "AuthAPI", "AuthTokens", "OpenSSLCrypto", "Postgres", "RPCCore"]),
@@ -193,7 +193,7 @@ let package = Package(
         .testTarget(
             name: "RPCNIOTests",
             dependencies: [
-                "RPCNIO", "RPCCore", "HTTP2", "InteropAPI", "GRPCHealth",
+                "RPCNIO", "RPCCore", "HTTP2", "InteropAPI", "GRPCHealth", "OpenSSLCrypto", "TestSupport",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
     ]

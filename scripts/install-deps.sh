@@ -2,7 +2,8 @@
 # Installs what building and testing need, and nothing when it is already there.
 #
 #   system (apt):  C libraries the shims link (nghttp2, curl, libpq, OpenSSL), pkg-config,
-#                  the nghttp CLI (raw HTTP/2 requests in the interop suite), PostgreSQL
+#                  the nghttp CLI (raw HTTP/2 requests in the interop suite), PostgreSQL,
+#                  the openssl CLI (the TLS tests make their certificates with it)
 #   Python (pip):  grpcio and grpcio-tools (the stock gRPC peer of the interop suite),
 #                  protobuf, pytest, moto[server] (the local S3 of the Swift tests, scripts/moto.sh),
 #                  cryptography (Ed25519: the suite checks token signatures)
@@ -17,6 +18,7 @@ APT_PACKAGES=(
     libcurl4-openssl-dev
     libpq-dev
     libssl-dev
+    openssl
     pkg-config
     nghttp2-client
     postgresql

@@ -77,6 +77,7 @@ public func startAuthService(_ environment: ConfigEnvironment, port: Int? = nil,
     registry.register(contentsOf: health.serverMethods)
     var configuration = RPCServer.Configuration(host: settings.common.bindHost, port: port ?? settings.common.authPort)
     configuration.onCallFinished = callLogger(logger)
+    configuration.tls = try serverTLS(settings.common)
     let server = RPCServer(configuration: configuration, registry: registry)
     let bound: Int
     do {

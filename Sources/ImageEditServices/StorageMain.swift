@@ -69,7 +69,7 @@ public func startStorageService(_ environment: ConfigEnvironment, port: Int? = n
     let records = PostgresImageRecordStore(pool: pool)
     try await migrateWithRetry(logger: logger) { try await records.migrate() }
     let provider = StorageServiceProvider(
-        records: records, blobs: blobs, authenticator: remoteAuthenticator(settings.common),
+        records: records, blobs: blobs, authenticator: try remoteAuthenticator(settings.common),
         urlSigner: try URLSigner(secret: signingSecret), settings: settings.storage, logger: logger)
     let health = HealthProvider(services: [StorageServiceMethods.serviceName], status: .serving)
     var registry = ServiceRegistry()
@@ -77,6 +77,7 @@ public func startStorageService(_ environment: ConfigEnvironment, port: Int? = n
     registry.register(contentsOf: health.serverMethods)
     var configuration = RPCServer.Configuration(host: settings.common.bindHost, port: port ?? settings.common.storagePort)
     configuration.onCallFinished = callLogger(logger)
+    configuration.tls = try serverTLS(settings.common)
     let server = RPCServer(configuration: configuration, registry: registry)
     let bound = try await server.start()
     let interval = settings.collectInterval

@@ -1,5 +1,6 @@
 import HTTP2
 import NIOCore
+import OpenSSLCrypto
 import RPCCore
 
 /// The client side of one HTTP/2 connection on a SwiftNIO channel: starts unary calls as
@@ -20,6 +21,7 @@ final class ClientChannelHandler: ChannelInboundHandler, HTTP2SessionDelegate {
 
     private let session: HTTP2Session
     private let authority: String
+    private let scheme: String
     private let maxMessageSize: Int
     private var channelContext: ChannelHandlerContext?
     private var calls: [Int32: PendingCall] = [:]
@@ -27,8 +29,9 @@ final class ClientChannelHandler: ChannelInboundHandler, HTTP2SessionDelegate {
     /// Set once the peer sent GOAWAY or the connection failed: no new calls start here.
     private(set) var isDraining = false
 
-    init(authority: String, maxMessageSize: Int, settings: HTTP2Session.Settings) throws(HTTP2Error) {
+    init(authority: String, scheme: String = "http", maxMessageSize: Int, settings: HTTP2Session.Settings) throws(HTTP2Error) {
         self.authority = authority
+        self.scheme = scheme
         self.maxMessageSize = maxMessageSize
         self.session = try HTTP2Session(role: .client, settings: settings)
         session.delegate = self
@@ -48,7 +51,7 @@ final class ClientChannelHandler: ChannelInboundHandler, HTTP2SessionDelegate {
             return
         }
         var headers = [
-            HTTP2Header(":method", "POST"), HTTP2Header(":scheme", "http"),
+            HTTP2Header(":method", "POST"), HTTP2Header(":scheme", scheme),
             HTTP2Header(":path", path), HTTP2Header(":authority", authority),
             HTTP2Header("content-type", GRPCHeaders.contentType), HTTP2Header("te", "trailers"),
             HTTP2Header("user-agent", "imageedit-rpc/1.0"),
@@ -129,7 +132,11 @@ final class ClientChannelHandler: ChannelInboundHandler, HTTP2SessionDelegate {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         isDraining = true
-        failAll(RPCError(code: .unavailable, message: "Connection failed"))
+        if let error = error as? TLSError {
+            failAll(RPCError(code: .unavailable, message: "TLS error from \(authority): \(error.reason)"))
+        } else {
+            failAll(RPCError(code: .unavailable, message: "Connection failed"))
+        }
         context.close(promise: nil)
     }
 

@@ -2,9 +2,12 @@ public import HTTP2
 public import NIOCore
 import NIOConcurrencyHelpers
 public import NIOPosix
+public import OpenSSLCrypto
 public import RPCCore
 
-/// A gRPC client transport over cleartext HTTP/2 to one `host:port`.
+/// A gRPC client transport over HTTP/2 to one `host:port`: cleartext (h2c), or TLS with ALPN
+/// `h2` when ``Configuration/tls`` is set, verifying the server's certificate against the
+/// context's CA and the `host` dialled (a DNS name, also sent as SNI, or an IP address).
 ///
 /// It keeps one connection and runs every call on it as its own stream. The connection is made
 /// on first use; when it closes, or the server sends GOAWAY, the next call makes a new one, so a
@@ -19,6 +22,12 @@ public final class HTTP2ClientTransport: ClientTransport, Sendable {
         public var connectTimeout: Duration = .seconds(5)
         /// HTTP/2 settings advertised to the server.
         public var http2 = HTTP2Session.Settings()
+        /// When set, connections use TLS (a client context: the CA that signs servers, and for
+        /// mutual TLS this client's certificate). A failed handshake fails the call with
+        /// `UNAVAILABLE` and OpenSSL's reason; when `nil`, cleartext h2c.
+        public var tls: TLSContext?
+        /// How long the TLS handshake may take after the TCP connection is made.
+        public var tlsHandshakeTimeout: Duration = .seconds(10)
 
         public init() {}
     }
@@ -123,6 +132,9 @@ public final class HTTP2ClientTransport: ClientTransport, Sendable {
             let connection: Connection
             do {
                 connection = try await future.get()
+            } catch let error as TLSError {
+                forget(future)
+                throw RPCError(code: .unavailable, message: "TLS handshake with \(host):\(port) failed: \(error.reason)")
             } catch {
                 forget(future)
                 throw RPCError(code: .unavailable, message: "Cannot connect to \(host):\(port)")
@@ -145,18 +157,36 @@ public final class HTTP2ClientTransport: ClientTransport, Sendable {
         let maxMessageSize = configuration.maxMessageSize
         let settings = configuration.http2
         let timeout = configuration.connectTimeout
+        let tls = configuration.tls
+        let handshakeTimeout = TimeAmount(configuration.tlsHandshakeTimeout)
+        let host = self.host
         let bootstrap = ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.milliseconds(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let handler = try ClientChannelHandler(authority: authority, maxMessageSize: maxMessageSize, settings: settings)
+                    if let tls {
+                        let session = try TLSSession(context: tls, serverName: host)
+                        try channel.pipeline.syncOperations.addHandler(TLSHandler(session: session, handshakeTimeout: handshakeTimeout))
+                    }
+                    let handler = try ClientChannelHandler(
+                        authority: authority, scheme: tls == nil ? "http" : "https", maxMessageSize: maxMessageSize, settings: settings)
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
-        return bootstrap.connect(host: host, port: port).flatMapThrowing { channel in
-            let handler = try channel.pipeline.syncOperations.handler(type: ClientChannelHandler.self)
-            return Connection(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
+        return bootstrap.connect(host: host, port: port).flatMap { channel in
+            channel.eventLoop.makeCompletedFuture {
+                let handler = try channel.pipeline.syncOperations.handler(type: ClientChannelHandler.self)
+                var handshake: EventLoopFuture<Void>?
+                if tls != nil {
+                    handshake = try channel.pipeline.syncOperations.handler(type: TLSHandler.self).handshakeFuture
+                }
+                return (Connection(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop)), handshake)
+            }.flatMap { made in
+                let (connection, handshake) = made
+                guard let handshake else { return channel.eventLoop.makeSucceededFuture(connection) }
+                return handshake.map { connection }
+            }
         }
     }
 }
