@@ -28,6 +28,8 @@ final class ClientChannelHandler: ChannelInboundHandler, HTTP2SessionDelegate {
     private var streamsByCall: [UInt64: Int32] = [:]
     /// Set once the peer sent GOAWAY or the connection failed: no new calls start here.
     private(set) var isDraining = false
+    /// Why the connection failed, when the reason is worth telling the caller (a TLS error).
+    private(set) var failure: RPCError?
 
     init(authority: String, scheme: String = "http", maxMessageSize: Int, settings: HTTP2Session.Settings) throws(HTTP2Error) {
         self.authority = authority
@@ -47,7 +49,7 @@ final class ClientChannelHandler: ChannelInboundHandler, HTTP2SessionDelegate {
     /// Starts a call. The promise is completed with the response or an ``RPCError``.
     func startCall(callID: UInt64, path: String, request: [UInt8], context: RPCContext, promise: EventLoopPromise<ClientResponse>) {
         guard isUsable, let channelContext else {
-            promise.fail(RPCError(code: .unavailable, message: "Connection is closing"))
+            promise.fail(failure ?? RPCError(code: .unavailable, message: "Connection is closing"))
             return
         }
         var headers = [
@@ -109,7 +111,7 @@ final class ClientChannelHandler: ChannelInboundHandler, HTTP2SessionDelegate {
 
     func channelInactive(context: ChannelHandlerContext) {
         isDraining = true
-        failAll(RPCError(code: .unavailable, message: "Connection closed"))
+        failAll(failure ?? RPCError(code: .unavailable, message: "Connection closed"))
         context.fireChannelInactive()
     }
 
@@ -133,7 +135,9 @@ final class ClientChannelHandler: ChannelInboundHandler, HTTP2SessionDelegate {
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         isDraining = true
         if let error = error as? TLSError {
-            failAll(RPCError(code: .unavailable, message: "TLS error from \(authority): \(error.reason)"))
+            let failure = RPCError(code: .unavailable, message: "TLS error from \(authority): \(error.reason)")
+            self.failure = failure
+            failAll(failure)
         } else {
             failAll(RPCError(code: .unavailable, message: "Connection failed"))
         }

@@ -120,6 +120,7 @@ public final class HTTP2ClientTransport: ClientTransport, Sendable {
 
     /// The current connection if it can take a new call, else a new one.
     private func usableConnection(deadline: ContinuousClock.Instant?) async throws(RPCError) -> Connection {
+        var lastFailure: RPCError?
         for _ in 0..<2 {
             let current = state.withLockedValue { state -> EventLoopFuture<Connection>? in
                 guard !state.isClosed else { return nil }
@@ -139,11 +140,15 @@ public final class HTTP2ClientTransport: ClientTransport, Sendable {
                 forget(future)
                 throw RPCError(code: .unavailable, message: "Cannot connect to \(host):\(port)")
             }
-            let usable = try? await connection.channel.eventLoop.submit { connection.handler.value.isUsable }.get()
-            if usable == true { return connection }
+            let status = try? await connection.channel.eventLoop.submit {
+                (usable: connection.handler.value.isUsable, failure: connection.handler.value.failure)
+            }.get()
+            if status?.usable == true { return connection }
+            // A server that refuses us after the handshake (mutual TLS under TLS 1.3) says why.
+            lastFailure = status?.failure ?? lastFailure
             forget(future)
         }
-        throw RPCError(code: .unavailable, message: "Cannot connect to \(host):\(port)")
+        throw lastFailure ?? RPCError(code: .unavailable, message: "Cannot connect to \(host):\(port)")
     }
 
     private func forget(_ future: EventLoopFuture<Connection>) {

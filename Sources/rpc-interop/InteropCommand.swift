@@ -37,7 +37,7 @@ enum InteropCommand {
             let tls: TLSContext?
             switch loadTLS(role: .server, &options) {
             case .success(let context): tls = context
-            case .failure(let message): return fail(message)
+            case .failure(let failure): return fail(failure.message)
             }
             guard options.isEmpty else { return fail("unknown option --\(options.keys.sorted()[0])\n\(usage)") }
             return await serve(host: host, port: port, tls: tls)
@@ -48,7 +48,7 @@ enum InteropCommand {
             let tls: TLSContext?
             switch loadTLS(role: .client, &options) {
             case .success(let context): tls = context
-            case .failure(let message): return fail(message)
+            case .failure(let failure): return fail(failure.message)
             }
             guard options.isEmpty else { return fail("unknown option --\(options.keys.sorted()[0])\n\(usage)") }
             return await ClientBattery(host: host, port: port, tls: tls).run()

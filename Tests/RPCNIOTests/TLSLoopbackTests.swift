@@ -137,7 +137,11 @@ import TestSupport
             }
             // TLS 1.3: the client's handshake ends before the server checks its certificate, so
             // the refusal arrives as the server's alert on the established connection.
-            #expect(error?.message.contains("alert") == true || error?.message == "Connection closed", "\(String(describing: error?.message))")
+            // The alert can be lost when the server's kernel answers our already-sent request
+            // with a reset, so a plain connection failure is accepted too.
+            let message = error?.message ?? ""
+            let toldWhy = message.hasPrefix("TLS error from 127.0.0.1:\(port): ") && message.contains("alert")
+            #expect(toldWhy || ["Connection closed", "Connection failed"].contains(message), "\(message)")
             await refused.close()
         }
 
