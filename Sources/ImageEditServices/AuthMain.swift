@@ -77,7 +77,7 @@ public func startAuthService(_ environment: ConfigEnvironment, port: Int? = nil,
     registry.register(contentsOf: health.serverMethods)
     var configuration = RPCServer.Configuration(host: settings.common.bindHost, port: port ?? settings.common.authPort)
     configuration.onCallFinished = callLogger(logger)
-    configuration.tls = try serverTLS(settings.common)
+    try useServerTLS(&configuration, settings.common, logger: logger)
     let server = RPCServer(configuration: configuration, registry: registry)
     let bound: Int
     do {

@@ -59,7 +59,7 @@ public func startEditService(_ environment: ConfigEnvironment, port: Int? = nil,
     registry.register(contentsOf: health.serverMethods)
     var configuration = RPCServer.Configuration(host: settings.common.bindHost, port: port ?? settings.common.editPort)
     configuration.onCallFinished = callLogger(logger)
-    configuration.tls = try serverTLS(settings.common)
+    try useServerTLS(&configuration, settings.common, logger: logger)
     let server = RPCServer(configuration: configuration, registry: registry)
     let bound = try await server.start()
     logger.info("edit service listening", metadata: ["address": .string("\(settings.common.bindHost):\(bound)"), "backend": .string(backend is LocalEditBackend ? "local" : "openai")])

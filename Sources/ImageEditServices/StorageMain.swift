@@ -77,7 +77,7 @@ public func startStorageService(_ environment: ConfigEnvironment, port: Int? = n
     registry.register(contentsOf: health.serverMethods)
     var configuration = RPCServer.Configuration(host: settings.common.bindHost, port: port ?? settings.common.storagePort)
     configuration.onCallFinished = callLogger(logger)
-    configuration.tls = try serverTLS(settings.common)
+    try useServerTLS(&configuration, settings.common, logger: logger)
     let server = RPCServer(configuration: configuration, registry: registry)
     let bound = try await server.start()
     let interval = settings.collectInterval

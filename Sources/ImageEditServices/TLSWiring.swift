@@ -1,3 +1,4 @@
+import Logging
 import OpenSSLCrypto
 import RPCNIO
 import ServiceConfig
@@ -12,6 +13,15 @@ func serverTLS(_ common: CommonSettings) throws(ConfigError) -> TLSContext? {
         return try TLSContext(.server(certificateChainFile: certificate, privateKeyFile: key, clientCAFile: tls.clientCAFile))
     } catch {
         throw configError(error, chain: "TLS_CERT_FILE", key: "TLS_KEY_FILE", roots: "TLS_CLIENT_CA_FILE")
+    }
+}
+
+/// Sets up `configuration` for TLS when TLS_CERT_FILE is set (``serverTLS(_:)``), logging each
+/// client whose handshake fails (a warning with the peer's address and OpenSSL's reason).
+func useServerTLS(_ configuration: inout RPCServer.Configuration, _ common: CommonSettings, logger: Logger) throws(ConfigError) {
+    configuration.tls = try serverTLS(common)
+    configuration.onTLSHandshakeFailure = { peer, error in
+        logger.warning("tls handshake failed", metadata: ["peer": .string(peer), "reason": .string(error.reason)])
     }
 }
 

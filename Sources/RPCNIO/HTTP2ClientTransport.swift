@@ -165,6 +165,10 @@ public final class HTTP2ClientTransport: ClientTransport, Sendable {
         let tls = configuration.tls
         let handshakeTimeout = TimeAmount(configuration.tlsHandshakeTimeout)
         let host = self.host
+        // Each channel's handshake (happy eyeballs may try several), set by the initializer and
+        // awaited before the connection is used, so a handshake that fails (and closes the
+        // channel) reports its TLSError whenever it happens.
+        let handshakes = NIOLockedValueBox<[ObjectIdentifier: EventLoopFuture<Void>]>([:])
         let bootstrap = ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.milliseconds(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
@@ -172,7 +176,11 @@ public final class HTTP2ClientTransport: ClientTransport, Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     if let tls {
                         let session = try TLSSession(context: tls, serverName: host)
-                        try channel.pipeline.syncOperations.addHandler(TLSHandler(session: session, handshakeTimeout: handshakeTimeout))
+                        let tlsHandler = TLSHandler(session: session, handshakeTimeout: handshakeTimeout)
+                        try channel.pipeline.syncOperations.addHandler(tlsHandler)
+                        if let future = tlsHandler.handshakeFuture {
+                            handshakes.withLockedValue { $0[ObjectIdentifier(channel)] = future }
+                        }
                     }
                     let handler = try ClientChannelHandler(
                         authority: authority, scheme: tls == nil ? "http" : "https", maxMessageSize: maxMessageSize, settings: settings)
@@ -180,17 +188,10 @@ public final class HTTP2ClientTransport: ClientTransport, Sendable {
                 }
             }
         return bootstrap.connect(host: host, port: port).flatMap { channel in
-            channel.eventLoop.makeCompletedFuture {
+            let ready = handshakes.withLockedValue { $0[ObjectIdentifier(channel)] } ?? channel.eventLoop.makeSucceededVoidFuture()
+            return ready.flatMapThrowing {
                 let handler = try channel.pipeline.syncOperations.handler(type: ClientChannelHandler.self)
-                var handshake: EventLoopFuture<Void>?
-                if tls != nil {
-                    handshake = try channel.pipeline.syncOperations.handler(type: TLSHandler.self).handshakeFuture
-                }
-                return (Connection(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop)), handshake)
-            }.flatMap { made in
-                let (connection, handshake) = made
-                guard let handshake else { return channel.eventLoop.makeSucceededFuture(connection) }
-                return handshake.map { connection }
+                return Connection(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
             }
         }
     }

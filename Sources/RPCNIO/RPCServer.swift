@@ -76,6 +76,9 @@ public final class RPCServer: Sendable {
         public var tls: TLSContext?
         /// How long a client may take to finish the TLS handshake before it is disconnected.
         public var tlsHandshakeTimeout: Duration = .seconds(10)
+        /// Called when a client's TLS handshake fails or times out (for logs), with the
+        /// client's address and OpenSSL's reason. Must be fast and thread-safe.
+        public var onTLSHandshakeFailure: (@Sendable (_ peer: String, _ error: TLSError) -> Void)?
 
         public init(host: String = "127.0.0.1", port: Int = 0) {
             self.host = host
@@ -118,6 +121,7 @@ public final class RPCServer: Sendable {
         let tls = configuration.tls
         precondition(tls?.role != .client, "RPCServer needs a server TLS context")
         let handshakeTimeout = TimeAmount(configuration.tlsHandshakeTimeout)
+        let onTLSHandshakeFailure = configuration.onTLSHandshakeFailure
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -128,7 +132,10 @@ public final class RPCServer: Sendable {
                 return channel.eventLoop.makeCompletedFuture {
                     if let tls {
                         let session = try TLSSession(context: tls)
-                        try channel.pipeline.syncOperations.addHandler(TLSHandler(session: session, handshakeTimeout: handshakeTimeout))
+                        let peer = channel.remoteAddress?.description ?? "unknown"
+                        let report = onTLSHandshakeFailure.map { report in { (error: TLSError) in report(peer, error) } }
+                        try channel.pipeline.syncOperations.addHandler(
+                            TLSHandler(session: session, handshakeTimeout: handshakeTimeout, onHandshakeFailure: report))
                     }
                     let handler = ServerChannelHandler(
                         registry: registry, configuration: connectionConfiguration, observer: observer,

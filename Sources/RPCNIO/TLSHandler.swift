@@ -17,6 +17,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let session: TLSSession
     private let handshakeTimeout: TimeAmount
+    private let onHandshakeFailure: ((TLSError) -> Void)?
     private var handshakePromise: EventLoopPromise<Void>?
     private var timeout: Scheduled<Void>?
     private var started = false
@@ -27,9 +28,11 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     /// closed channel) otherwise. Available once the handler is added.
     private(set) var handshakeFuture: EventLoopFuture<Void>?
 
-    init(session: TLSSession, handshakeTimeout: TimeAmount) {
+    /// `onHandshakeFailure` is called (on the event loop) when the handshake fails or times out.
+    init(session: TLSSession, handshakeTimeout: TimeAmount, onHandshakeFailure: ((TLSError) -> Void)? = nil) {
         self.session = session
         self.handshakeTimeout = handshakeTimeout
+        self.onHandshakeFailure = onHandshakeFailure
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -151,6 +154,7 @@ final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let held = heldWritePromises
         heldWritePromises = []
         for promise in held { promise.fail(error) }
+        if handshakePromise != nil { onHandshakeFailure?(error) }
         failHandshake(error)
         context.fireErrorCaught(error)
         context.close(promise: nil)

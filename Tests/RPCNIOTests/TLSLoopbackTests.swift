@@ -120,8 +120,12 @@ import TestSupport
     }
 
     @Test func mutualTLSAcceptsTrustedClientCertificatesOnly() async throws {
-        let server = RPCServer(
-            configuration: try serverConfiguration(clientCA: certificates.caFile), registry: RawMethods.registry(cancellations: NIOLockedValueBox(0)))
+        let failures = NIOLockedValueBox<[String]>([])
+        var configuration = try serverConfiguration(clientCA: certificates.caFile)
+        configuration.onTLSHandshakeFailure = { peer, error in
+            failures.withLockedValue { $0.append("\(peer.contains("127.0.0.1")) \(error.reason)") }
+        }
+        let server = RPCServer(configuration: configuration, registry: RawMethods.registry(cancellations: NIOLockedValueBox(0)))
         let port = try await server.start()
 
         let trusted = HTTP2ClientTransport(
@@ -144,6 +148,13 @@ import TestSupport
             #expect(toldWhy || ["Connection closed", "Connection failed"].contains(message), "\(message)")
             await refused.close()
         }
+
+        // The server reports each refusal with the peer and the reason (the client may have
+        // reconnected once, so at least one each).
+        try await waitUntil { failures.withLockedValue { $0.count >= 2 } }
+        let reported = failures.withLockedValue { $0 }
+        #expect(reported.contains("true peer did not return a certificate"), "\(reported)")
+        #expect(reported.contains { $0.hasPrefix("true certificate verify failed") }, "\(reported)")
 
         // The trusted client's connection is unaffected.
         #expect(try await trusted.unary(path: RawMethods.echo, request: [3], context: RPCContext()).message == [3])
