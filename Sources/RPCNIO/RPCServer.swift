@@ -137,7 +137,7 @@ public final class RPCServer: Sendable {
                 return channel.eventLoop.makeCompletedFuture {
                     if let tls {
                         let session = try TLSSession(context: tls)
-                        let peer = channel.remoteAddress?.description ?? "unknown"
+                        let peer = channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
                         let report = onTLSHandshakeFailure.map { report in { (error: TLSError) in report(peer, error) } }
                         try channel.pipeline.syncOperations.addHandler(
                             TLSHandler(session: session, handshakeTimeout: handshakeTimeout, onHandshakeFailure: report))

@@ -123,7 +123,7 @@ import TestSupport
         let failures = NIOLockedValueBox<[String]>([])
         var configuration = try serverConfiguration(clientCA: certificates.caFile)
         configuration.onTLSHandshakeFailure = { peer, error in
-            failures.withLockedValue { $0.append("\(peer.contains("127.0.0.1")) \(error.reason)") }
+            failures.withLockedValue { $0.append("\(peer.hasPrefix("127.0.0.1:")) \(error.reason)") }
         }
         let server = RPCServer(configuration: configuration, registry: RawMethods.registry(cancellations: NIOLockedValueBox(0)))
         let port = try await server.start()
