@@ -134,6 +134,8 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            // The OpenAPI source; scripts/gen-openapi.py embeds it in OpenAPIDocument+Generated.swift.
+            exclude: ["OpenAPI/openapi.yaml"],
             swiftSettings: strictSettings),
 
         .target(
