@@ -62,7 +62,7 @@ let package = Package(
         .target(
             name: "RPCNIO",
             dependencies: [
-                "RPCCore", "HTTP2",
+                "RPCCore", "HTTP2", "OpenSSLCrypto",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -171,7 +171,7 @@ let package = Package(
         .executableTarget(name: "protogen", dependencies: ["ProtoGenCore"], swiftSettings: strictSettings),
         .executableTarget(
             name: "rpc-interop",
-            dependencies: ["RPCNIO", "RPCCore", "InteropAPI", "GRPCHealth"],
+            dependencies: ["RPCNIO", "RPCCore", "InteropAPI", "GRPCHealth", "OpenSSLCrypto"],
             swiftSettings: strictSettings),
 
         // Test support: messages generated from proto/imageedit/testing/v1/wire_test.proto.
@@ -190,7 +190,7 @@ let package = Package(
         .testTarget(name: "ProtoGenTests", dependencies: ["ProtoGenCore"]),
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore", "ProtoWire", "GRPCHealth", "InteropAPI"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"]),
-        .testTarget(name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto"]),
+        .testTarget(name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto", "TestSupport"]),
         .testTarget(
             name: "BlobStoreTests",
             dependencies: [
@@ -222,7 +222,7 @@ let package = Package(
         .testTarget(
             name: "RPCNIOTests",
             dependencies: [
-                "RPCNIO", "RPCCore", "HTTP2", "InteropAPI", "GRPCHealth",
+                "RPCNIO", "RPCCore", "HTTP2", "InteropAPI", "GRPCHealth", "OpenSSLCrypto", "TestSupport",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
     ]

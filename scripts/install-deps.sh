@@ -3,6 +3,7 @@
 #
 #   system (apt):  C libraries the shims link (nghttp2, curl, libpq, OpenSSL), pkg-config,
 #                  the nghttp CLI (raw HTTP/2 requests in the interop suite), PostgreSQL,
+#                  the openssl CLI (the TLS tests make their certificates with it),
 #                  docker-compose (make compose-config validates compose/docker-compose.yml)
 #   Python (pip):  grpcio and grpcio-tools (the stock gRPC peer of the interop suite),
 #                  protobuf, pytest, moto[server] (the local S3 of the Swift tests, scripts/moto.sh),
@@ -19,6 +20,7 @@ APT_PACKAGES=(
     libcurl4-openssl-dev
     libpq-dev
     libssl-dev
+    openssl
     pkg-config
     nghttp2-client
     postgresql
