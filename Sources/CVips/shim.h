@@ -8,13 +8,18 @@
 
 static inline int ie_vips_init(void) { return VIPS_INIT("imageedit"); }
 
-/* Decodes a PNG/JPEG/WebP buffer; stops on truncated or corrupt data instead of padding. */
-static inline VipsImage *ie_vips_load_buffer(const void *buf, size_t len) {
-    return vips_image_new_from_buffer(buf, len, "", "access", VIPS_ACCESS_RANDOM,
+/* Decodes a PNG/JPEG/WebP buffer; stops on truncated or corrupt data instead of padding.
+ * VIPS_ACCESS_SEQUENTIAL streams the pixels top to bottom through the pipeline (no decoded
+ * copy of the whole image) and suits pipelines that read rows in order; rotations and
+ * vertical flips need VIPS_ACCESS_RANDOM. */
+static inline VipsImage *ie_vips_load_buffer(const void *buf, size_t len, VipsAccess access) {
+    return vips_image_new_from_buffer(buf, len, "", "access", access,
                                       "fail_on", VIPS_FAIL_ON_ERROR, NULL);
 }
-static inline int ie_vips_pngsave(VipsImage *in, void **buf, size_t *len) {
-    return vips_pngsave_buffer(in, buf, len, "compression", 6, "strip", TRUE, NULL);
+/* PNG with zlib `compression` (0-9) and libpng row `filter` (a VipsForeignPngFilter: one
+ * filter for every row, or VIPS_FOREIGN_PNG_FILTER_ALL to let libpng try each per row). */
+static inline int ie_vips_pngsave(VipsImage *in, void **buf, size_t *len, int compression, VipsForeignPngFilter filter) {
+    return vips_pngsave_buffer(in, buf, len, "compression", compression, "filter", filter, "strip", TRUE, NULL);
 }
 static inline int ie_vips_colourspace(VipsImage *in, VipsImage **out, VipsInterpretation space) {
     return vips_colourspace(in, out, space, NULL);
@@ -26,6 +31,7 @@ static inline int ie_vips_gaussblur(VipsImage *in, VipsImage **out, double sigma
 static inline int ie_vips_sharpen(VipsImage *in, VipsImage **out) { return vips_sharpen(in, out, NULL); }
 static inline int ie_vips_linear1(VipsImage *in, VipsImage **out, double a, double b) { return vips_linear1(in, out, a, b, NULL); }
 static inline int ie_vips_resize(VipsImage *in, VipsImage **out, double scale) { return vips_resize(in, out, scale, NULL); }
+static inline VipsInterpretation ie_vips_interpretation(VipsImage *in) { return vips_image_guess_interpretation(in); }
 static inline int ie_vips_cast_uchar(VipsImage *in, VipsImage **out) { return vips_cast(in, out, VIPS_FORMAT_UCHAR, NULL); }
 static inline int ie_vips_extract_bands(VipsImage *in, VipsImage **out, int first, int n) {
     return vips_extract_band(in, out, first, "n", n, NULL);
