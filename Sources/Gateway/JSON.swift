@@ -79,11 +79,19 @@ func collectBody(_ request: Request, limit: Int) async throws -> ByteBuffer {
 
 /// Builds JSON responses.
 enum JSONResponse {
+    /// `object` as the response body (see ``encode(_:)``).
     static func make(_ status: HTTPResponse.Status, _ object: [String: Any], headers: HTTPFields = [:]) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         var headers = headers
         headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: encode(object)))
+    }
+
+    /// `object` as JSON text, keys sorted. Written by ``JSONWriter``; a value it does not
+    /// support goes through `JSONSerialization` as before, and `{}` if that fails too.
+    static func encode(_ object: [String: Any]) -> ByteBuffer {
+        if let bytes = JSONWriter.encode(object) { return ByteBuffer(bytes: bytes) }
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return ByteBuffer(bytes: data)
     }
 
     static func error(_ error: APIError, headers: HTTPFields = [:]) -> Response {
