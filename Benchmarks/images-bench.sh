@@ -42,6 +42,10 @@
 #   OUT               results folder [results/images-<timestamp>]
 #   KEEP_DATA         1: keep the local blob store under OUT/data (GBs after `upload`) [unset]
 #   SERVICE_ENV       extra NAME=VALUE words for the four services, e.g. "MALLOC_ARENA_MAX=2" []
+#   BENCH_PRIO        a scheduling prefix for the four services and wrk, e.g. "chrt -r 10"
+#                     (real-time round-robin; PostgreSQL's postmaster and the backends it forks
+#                     get the same policy): on a machine busy with other people's builds, the
+#                     figures of a quiet machine. Others keep ~5 % of each core meanwhile [none]
 #   REPORT_ONLY       a results folder: print its table again and stop [unset]
 #   PERF              loads to profile with `perf record -g` (the four services), e.g.
 #                     "upload list"; writes NAME.perf.data and NAME.perf.txt [none]
@@ -89,7 +93,7 @@ wants() { [[ " $LOADS " == *" $1 "* ]]; }
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 [[ -n "${REPORT_ONLY:-}" ]] || echo "$0 $*" >"$OUT/command.txt"
-[[ -n "${REPORT_ONLY:-}" ]] || env | grep -E '^(LOADS|CONNECTIONS|WRK_THREADS|[A-Z]+_SECONDS|PROMPT|QUIET_[A-Z]+|PERF|SKIP_BUILD|SERVICE_ENV)=' >>"$OUT/command.txt" || true
+[[ -n "${REPORT_ONLY:-}" ]] || env | grep -E '^(LOADS|CONNECTIONS|WRK_THREADS|[A-Z]+_SECONDS|PROMPT|QUIET_[A-Z]+|PERF|SKIP_BUILD|SERVICE_ENV|BENCH_PRIO|IMAGEEDIT_BIN)=' >>"$OUT/command.txt" || true
 
 # report: the table, from $OUT/results.tsv (also alone: REPORT_ONLY=results/images-...).
 report() {
@@ -196,6 +200,12 @@ log "starting PostgreSQL (pg-imgbench, port $PG_PORT)"
 DATABASE_URL=$(bash "$ROOT/scripts/pg.sh" start pg-imgbench "$PG_PORT") || die "could not start PostgreSQL"
 PG_STARTED=1
 PG_PID=$(head -1 "$ROOT/.data/pg-imgbench/postmaster.pid" 2>/dev/null || echo "")
+read -r -a PRIO <<<"${BENCH_PRIO:-}"
+# `chrt -r 10` for a command is `chrt -r -a -p 10 PID` for the running postmaster (its backends,
+# forked later by the pools, inherit it).
+if [[ -n "$PG_PID" && "${BENCH_PRIO:-}" =~ ^chrt\ (-[a-z])\ ([0-9]+)$ ]]; then
+    chrt "${BASH_REMATCH[1]}" -a -p "${BASH_REMATCH[2]}" "$PG_PID" >/dev/null || log "could not set $BENCH_PRIO on PostgreSQL"
+fi
 
 # The services run in $OUT (so no .env of the repository is read), with a fresh data folder.
 common_env=(env -i PATH="$PATH" HOME="${HOME:-/root}" DATABASE_URL="$DATABASE_URL" DATA_DIR="$OUT/data"
@@ -229,10 +239,10 @@ start_services() {
     local storage_extra=(STORAGE_DIR="$OUT/data/blobs") edit_extra=()
     if [[ "$MODE" == remote ]]; then storage_extra=("${remote_storage_env[@]}"); edit_extra=("${remote_edit_env[@]}"); fi
     log "starting auth, storage, edit, gateway ($MODE)"
-    (cd "$OUT" && exec "${common_env[@]}" "$IMAGEEDIT_BIN" auth >>"$OUT/auth.log" 2>&1) & AUTH_PID=$!
-    (cd "$OUT" && exec "${common_env[@]}" "${storage_extra[@]}" "$IMAGEEDIT_BIN" storage >>"$OUT/storage.log" 2>&1) & STORAGE_PID=$!
-    (cd "$OUT" && exec "${common_env[@]}" "${edit_extra[@]}" "$IMAGEEDIT_BIN" edit >>"$OUT/edit.log" 2>&1) & EDIT_PID=$!
-    (cd "$OUT" && exec "${common_env[@]}" "$IMAGEEDIT_BIN" gateway >>"$OUT/gateway.log" 2>&1) & GATEWAY_PID=$!
+    (cd "$OUT" && exec ${PRIO[@]+"${PRIO[@]}"} "${common_env[@]}" "$IMAGEEDIT_BIN" auth >>"$OUT/auth.log" 2>&1) & AUTH_PID=$!
+    (cd "$OUT" && exec ${PRIO[@]+"${PRIO[@]}"} "${common_env[@]}" "${storage_extra[@]}" "$IMAGEEDIT_BIN" storage >>"$OUT/storage.log" 2>&1) & STORAGE_PID=$!
+    (cd "$OUT" && exec ${PRIO[@]+"${PRIO[@]}"} "${common_env[@]}" "${edit_extra[@]}" "$IMAGEEDIT_BIN" edit >>"$OUT/edit.log" 2>&1) & EDIT_PID=$!
+    (cd "$OUT" && exec ${PRIO[@]+"${PRIO[@]}"} "${common_env[@]}" "$IMAGEEDIT_BIN" gateway >>"$OUT/gateway.log" 2>&1) & GATEWAY_PID=$!
     local ready="" pid
     for _ in $(seq 600); do
         [[ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/readyz")" == 200 ]] && { ready=1; break; }
@@ -314,7 +324,7 @@ run_load() {
     fi
     c0=$(ticks_now); m0=$(all_ticks); t0=$(date +%s.%N)
     /usr/bin/time -f '%U %S' -o "$OUT/$name.wrk.cpu" timeout $((seconds + 90)) \
-        wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${seconds}s" --timeout 60s --latency \
+        ${PRIO[@]+"${PRIO[@]}"} wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${seconds}s" --timeout 60s --latency \
         -s "$script" "$BASE" >"$OUT/$name.wrk.txt" 2>&1 &
     local runner=$!
     wait "$runner" || { log "$name: wrk failed"; failed=1; }

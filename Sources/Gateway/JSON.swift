@@ -66,9 +66,18 @@ struct JSONObject {
 }
 
 /// The whole request body, at most `limit` bytes; past it, 413 in the API's error shape.
+/// With a `Content-Length`, the body is collected into a buffer of exactly that size (a
+/// declared length over `limit` is refused before reading); without one, the buffer grows as
+/// the body arrives (to the next power of two: up to twice the body).
 func collectBody(_ request: Request, limit: Int) async throws -> ByteBuffer {
     var request = request
     do {
+        if let declared = request.headers[.contentLength], let length = Int(declared), length >= 0 {
+            guard length <= limit else { throw APIError.payloadTooLarge(limit: limit) }
+            var buffer = ByteBufferAllocator().buffer(capacity: length)
+            try await request.body.collect(upTo: limit, into: &buffer)
+            return buffer
+        }
         return try await request.collectBody(upTo: limit)
     } catch let error as HTTPError where error.status == .contentTooLarge {
         throw APIError.payloadTooLarge(limit: limit)

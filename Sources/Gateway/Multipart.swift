@@ -29,14 +29,23 @@ struct MultipartForm {
     /// Reads and parses the body. 415 when it is not multipart/form-data with a boundary, 413
     /// past `limit`, 400 when malformed.
     static func read(_ request: Request, limit: Int) async throws -> MultipartForm {
+        let boundary = try boundary(of: request)
+        return try parse(try await collectBody(request, limit: limit), boundary: boundary)
+    }
+
+    /// The boundary of a multipart/form-data request; 415 when it is something else.
+    static func boundary(of request: Request) throws -> String {
         guard let type = request.headers[.contentType], type.lowercased().hasPrefix("multipart/form-data"),
               let boundary = boundary(in: type)
         else {
             throw APIError(status: .unsupportedMediaType, code: "unsupported_media_type",
                            message: "Content-Type must be multipart/form-data with an `image` part")
         }
-        let buffer = try await collectBody(request, limit: limit)
+        return boundary
+    }
 
+    /// Parses a collected body; 400 when malformed.
+    static func parse(_ buffer: ByteBuffer, boundary: String) throws -> MultipartForm {
         var form = MultipartForm()
         var headers: [(String, String)] = []
         // A part's body arrives in chunks (views of `buffer`); they are joined once, into an
