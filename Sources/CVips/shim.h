@@ -1,6 +1,7 @@
 #ifndef IMAGEEDIT_CVIPS_SHIM_H
 #define IMAGEEDIT_CVIPS_SHIM_H
 #include <vips/vips.h>
+#include <malloc.h>
 
 /* libvips' operations are variadic (optional arguments, NULL-terminated) and cannot be called
  * from Swift: each one we use gets a fixed-argument wrapper here. All return 0 on success and
@@ -48,6 +49,8 @@ static inline int ie_vips_embed_transparent(VipsImage *in, VipsImage **out, int 
 }
 /* Reads every pixel (forcing a full decode, so truncation is detected). */
 static inline int ie_vips_avg(VipsImage *in, double *out) { return vips_avg(in, out, NULL); }
+/* glibc's malloc arenas (see ImageMemory.limitMallocArenas). Returns 1 on success. */
+static inline int ie_malloc_arena_max(int count) { return mallopt(M_ARENA_MAX, count); }
 static inline void ie_vips_unref(VipsImage *image) { if (image) g_object_unref(image); }
 static inline void ie_vips_free(void *buffer) { g_free(buffer); }
 #endif

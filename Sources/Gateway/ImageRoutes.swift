@@ -44,9 +44,11 @@ struct ImageRoutes {
         var context = context
         let user = try await auth.authenticate(request, &context)
         let boundary = try MultipartForm.boundary(of: request)
-        let buffer = try await collectBody(request, limit: settings.maxUploadBytes)
+        var pending: ByteBuffer? = try await collectBody(request, limit: settings.maxUploadBytes)
         return try await uploads.run {
-            let form = try MultipartForm.parse(buffer, boundary: boundary)
+            let collected = pending ?? ByteBuffer()
+            pending = nil  // freed once parsed: the parts are copies
+            let form = try MultipartForm.parse(collected, boundary: boundary)
             guard let image = form["image"], !image.data.isEmpty else {
                 throw APIError.badRequest(form["image"] == nil ? "image is required (a multipart file field named `image`)" : "image is empty")
             }
@@ -108,9 +110,11 @@ struct ImageRoutes {
         let user = try await auth.authenticate(request, &context)
         let id = try imageID(context)
         let boundary = try MultipartForm.boundary(of: request)
-        let buffer = try await collectBody(request, limit: settings.maxUploadBytes)
+        var pending: ByteBuffer? = try await collectBody(request, limit: settings.maxUploadBytes)
         return try await uploads.run {
-            let form = try MultipartForm.parse(buffer, boundary: boundary)
+            let collected = pending ?? ByteBuffer()
+            pending = nil  // freed once parsed: the parts are copies
+            let form = try MultipartForm.parse(collected, boundary: boundary)
             let newImage = form["image"]
             let newPrompt = try prompt(from: form)
             guard newImage != nil || newPrompt != nil else { throw APIError.badRequest("Send a new image, a new prompt, or both") }

@@ -47,6 +47,7 @@ public final class RunningEditService: Sendable {
 /// engine. `port` overrides EDIT_PORT (0 picks a free port).
 public func startEditService(_ environment: ConfigEnvironment, port: Int? = nil, logger: Logger) async throws -> RunningEditService {
     let settings = try EditSettings(environment)
+    limitMallocArenas()
     var limits = ImageLimits()
     limits.maxPixels = settings.maxImagePixels
     limits.maxBytes = settings.maxImageBytes
@@ -71,4 +72,11 @@ func makeEditBackend(_ environment: ConfigEnvironment, workers: ImageWorkers, lo
     let http = CurlHTTPClient(threads: OpenAIImageEditor.recommendedHTTPThreads)
     return OpenAIEditBackend(editor: OpenAIImageEditor(configuration: configuration, http: http, logger: logger),
                              model: configuration.model, workers: workers)
+}
+
+/// Two malloc arenas (``ImageMemory/limitMallocArenas(to:)``) unless the operator set
+/// MALLOC_ARENA_MAX, which glibc has already applied.
+func limitMallocArenas() {
+    guard ProcessInfo.processInfo.environment["MALLOC_ARENA_MAX"] == nil else { return }
+    ImageMemory.limitMallocArenas(to: 2)
 }
