@@ -38,6 +38,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", exact: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", exact: "1.8.0"),
         .package(url: "https://github.com/vapor/multipart-kit.git", exact: "4.7.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", exact: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", exact: "2.4.1"),
     ],
     targets: [
         // C shims.
@@ -77,7 +79,11 @@ let package = Package(
 
         .target(
             name: "HTTPClient",
-            dependencies: ["CCurl", .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: [
+                "CCurl",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings),
         .target(name: "AuthTokens", dependencies: ["OpenSSLCrypto", "RPCCore"], swiftSettings: strictSettings),
         .target(
@@ -89,6 +95,15 @@ let package = Package(
             dependencies: [
                 "HTTPClient", "OpenSSLCrypto", "RPCCore", "ServiceConfig",
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings),
+        // GET /metrics (and /healthz) on a port of its own, for the internal services.
+        .target(
+            name: "MetricsEndpoint",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strictSettings),
 
@@ -113,6 +128,7 @@ let package = Package(
             name: "Gateway",
             dependencies: [
                 "AuthAPI", "AuthTokens", "EditAPI", "RPCCore", "StorageAPI",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -124,8 +140,10 @@ let package = Package(
             name: "ImageEditServices",
             dependencies: [
                 "AuthAPI", "AuthServer", "AuthTokens", "BlobStore", "EditAPI", "EditServer", "Gateway", "GRPCHealth", "HTTPClient",
-                "Imaging", "OpenAIImages", "OpenSSLCrypto", "Postgres", "RPCCore", "RPCNIO", "ServiceConfig", "StorageAPI",
-                "StorageServer",
+                "Imaging", "MetricsEndpoint", "OpenAIImages", "OpenSSLCrypto", "Postgres", "RPCCore", "RPCNIO", "ServiceConfig",
+                "StorageAPI", "StorageServer",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -171,14 +189,19 @@ let package = Package(
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore", "ProtoWire", "GRPCHealth", "InteropAPI"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"]),
         .testTarget(name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto"]),
-        .testTarget(name: "BlobStoreTests", dependencies: ["BlobStore", "HTTPClient", "RPCCore", "ServiceConfig"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "BlobStoreTests",
+            dependencies: [
+                "BlobStore", "HTTPClient", "RPCCore", "ServiceConfig", .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
+            exclude: ["Fixtures"]),
         .testTarget(name: "AuthTokensTests", dependencies: ["AuthTokens", "OpenSSLCrypto", "RPCCore"]),
         .testTarget(name: "AuthServerTests", dependencies: ["AuthServer", "AuthAPI", "AuthTokens", "OpenSSLCrypto", "Postgres", "RPCCore"]),
         .testTarget(
             name: "GatewayTests",
             dependencies: [
-                "Gateway", "AuthAPI", "AuthServer", "AuthTokens", "BlobStore", "EditAPI", "StorageAPI", "HTTPClient", "ImageEditServices", "OpenSSLCrypto",
-                "Postgres", "RPCCore", "RPCNIO", "ServiceConfig", "TestSupport",
+                "Gateway", "AuthAPI", "AuthServer", "AuthTokens", "BlobStore", "EditAPI", "StorageAPI", "GRPCHealth", "HTTPClient",
+                "ImageEditServices", "OpenSSLCrypto", "Postgres", "RPCCore", "RPCNIO", "ServiceConfig", "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -187,9 +210,13 @@ let package = Package(
             name: "StorageServerTests",
             dependencies: ["StorageServer", "StorageAPI", "AuthTokens", "BlobStore", "OpenSSLCrypto", "Postgres", "RPCCore", "TestSupport"]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "RPCCore"]),
+        .testTarget(name: "MetricsEndpointTests", dependencies: ["MetricsEndpoint", "HTTPClient", .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(
             name: "OpenAIImagesTests",
-            dependencies: ["OpenAIImages", "HTTPClient", "RPCCore", "ServiceConfig", "TestSupport"]),
+            dependencies: [
+                "OpenAIImages", "HTTPClient", "RPCCore", "ServiceConfig", "TestSupport",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]),
         .testTarget(
             name: "RPCNIOTests",
             dependencies: [

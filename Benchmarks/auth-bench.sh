@@ -8,8 +8,9 @@
 #   verify    POST /api/token/verify/   (one access token: checked locally in the gateway)
 #   register  POST /api/register/       (one PBKDF2 hash each), a new account every request
 # and, in the same run, the machine's pure PBKDF2-HMAC-SHA256 rate at the same iteration count
-# (Python's hashlib.pbkdf2_hmac, which is OpenSSL's PKCS5_PBKDF2_HMAC, the function the service
-# calls; one process per core). Also the resident memory (VmRSS, VmHWM from /proc/PID/status)
+# (pbkdf2-reference.c, one process per core, calling the very C function the service calls,
+# ie_pbkdf2_hmac_sha256 from Sources/COpenSSL/shim.h, before and after each hashing load; and
+# once OpenSSL's PKCS5_PBKDF2_HMAC, which Python's hashlib calls, for scale). Also the resident memory (VmRSS, VmHWM from /proc/PID/status)
 # of the auth and gateway processes at idle and during each load. Prints a table and keeps
 # everything under results/auth-<timestamp>/. See README.md ("Auth service").
 #
@@ -112,7 +113,7 @@ PG_STARTED=1
 
 # The services run in $OUT (so no .env of the repository is read) with a fresh development key.
 service_env=(env -i PATH="$PATH" HOME="${HOME:-/root}" DATABASE_URL="$DATABASE_URL" DATA_DIR="$OUT/data"
-    BIND_HOST=127.0.0.1 AUTH_PORT="$AUTH_PORT" GATEWAY_PORT="$GATEWAY_PORT" AUTH_ADDRESS="127.0.0.1:$AUTH_PORT"
+    BIND_HOST=127.0.0.1 AUTH_PORT="$AUTH_PORT" GATEWAY_PORT="$GATEWAY_PORT" AUTH_ADDRESS="127.0.0.1:$AUTH_PORT" AUTH_METRICS_PORT=0
     PASSWORD_HASH_ITERATIONS="$ITERATIONS")
 log "starting auth (port $AUTH_PORT) and gateway (port $GATEWAY_PORT)"
 (cd "$OUT" && exec "${service_env[@]}" "$IMAGEEDIT_BIN" auth >"$OUT/auth.log" 2>&1) &
@@ -304,42 +305,18 @@ IDLE2_AUTH_RSS=$(status_kib "$AUTH_PID" VmRSS); IDLE2_GATEWAY_RSS=$(status_kib "
 
 # --- the PBKDF2 reference ------------------------------------------------------------------
 CORES=$(nproc)
-# pbkdf2_rate: the machine's PBKDF2-HMAC-SHA256 rate now, one Python process per core; prints
-# "hashes_per_s busy_before_pct cpu_ms_per_hash".
+REFERENCE_BIN="$OUT/pbkdf2-reference"
+cc -O2 -o "$REFERENCE_BIN" "$HERE/pbkdf2-reference.c" -lcrypto || die "could not build pbkdf2-reference.c (cc, libssl-dev)"
+# pbkdf2_rate [openssl]: the machine's PBKDF2-HMAC-SHA256 rate now, one process per core, with
+# the service's own function (the shim's ie_pbkdf2_hmac_sha256) or with OpenSSL's
+# PKCS5_PBKDF2_HMAC (what Python's hashlib calls); prints "hashes_per_s busy_before_pct cpu_ms_per_hash".
 pbkdf2_rate() {
-    local busy
+    local busy rate cpu
     wait_services_idle
     busy=$(wait_quiet)
-    log "PBKDF2-HMAC-SHA256 reference: $CORES processes x ${HASH_SECONDS}s at $ITERATIONS iterations"
-    "$PYTHON" - "$CORES" "$HASH_SECONDS" "$ITERATIONS" "$busy" <<'PY'
-import hashlib, multiprocessing, sys, time
-processes, seconds, iterations, busy = int(sys.argv[1]), float(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
-
-def worker(start, queue):
-    # Each process hashes until the shared end time; a hash that finishes after it counts in
-    # proportion, so the rate is not biased by a ~0.3 s hash straddling the end.
-    end = start + seconds
-    count, now = 0.0, time.monotonic()
-    while now < end:
-        begin = now
-        hashlib.pbkdf2_hmac("sha256", b"bench-password", b"bench-salt-22-characters", iterations, 32)
-        now = time.monotonic()
-        count += 1 if now <= end else (end - begin) / (now - begin)
-    # CPU time per hash as well: unlike the rate, other people's load barely changes it.
-    queue.put((count, time.process_time() / max(1.0, count)))
-
-queue = multiprocessing.Queue()
-start = time.monotonic() + 0.2
-workers = [multiprocessing.Process(target=worker, args=(start, queue)) for _ in range(processes)]
-for worker_process in workers:
-    worker_process.start()
-results = [queue.get() for _ in workers]
-for worker_process in workers:
-    worker_process.join()
-total = sum(count for count, _ in results)
-cpu_ms = 1000 * sum(cpu for _, cpu in results) / len(results)
-print(f"{total / seconds:.3f} {busy} {cpu_ms:.1f}")
-PY
+    log "PBKDF2-HMAC-SHA256 reference (${1:-shim}): $CORES processes x ${HASH_SECONDS}s at $ITERATIONS iterations"
+    read -r rate cpu < <("$REFERENCE_BIN" "$CORES" "$HASH_SECONDS" "$ITERATIONS" ${1:-}) || return 1
+    echo "$rate $busy $cpu"
 }
 
 # --- loads ---------------------------------------------------------------------------------
@@ -349,12 +326,14 @@ PY
 HASHREF="$OUT/hashref.tsv"
 : >"$HASHREF"
 hashing_load() {
-    local name=$1 script=$2 seconds=$3 rate0 busy0 cpu0 rate1 busy1 cpu1
+    local name=$1 script=$2 seconds=$3 rate0 busy0 cpu0 rate1 busy1 cpu1 ossl_rate ossl_busy ossl_cpu
+    read -r ossl_rate ossl_busy ossl_cpu < <(pbkdf2_rate openssl)
     read -r rate0 busy0 cpu0 < <(pbkdf2_rate)
     run_load "$name" "$script" "$seconds"
     read -r rate1 busy1 cpu1 < <(pbkdf2_rate)
-    [[ -n "$rate0" && -n "$rate1" ]] || die "the PBKDF2 reference failed"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rate0" "$rate1" "$cpu0" "$cpu1" "$busy0" "$busy1" >>"$HASHREF"
+    [[ -n "$rate0" && -n "$rate1" && -n "$ossl_rate" ]] || die "the PBKDF2 reference failed"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rate0" "$rate1" "$cpu0" "$cpu1" "$busy0" "$busy1" \
+        "$ossl_rate" "$ossl_cpu" >>"$HASHREF"
 }
 for load in $LOADS; do
     case "$load" in
@@ -373,7 +352,7 @@ path, hashref_path, idle, iterations, cores, connections = sys.argv[1:]
 rows = list(csv.DictReader(open(path), delimiter="\t"))
 hashref = {}
 for line in open(hashref_path):
-    name, rate0, rate1, cpu0, cpu1, busy0, busy1 = line.split()
+    name, rate0, rate1, cpu0, cpu1, busy0, busy1, ossl_rate, ossl_cpu = line.split()
     hashref[name] = ((float(rate0) + float(rate1)) / 2, (float(cpu0) + float(cpu1)) / 2, line.split()[1:])
 auth_idle, gateway_idle, auth_warm, gateway_warm = (int(v) / 1024 for v in idle.split())
 mib = lambda kib: f"{int(kib) / 1024:.1f}"
@@ -381,9 +360,11 @@ mib = lambda kib: f"{int(kib) / 1024:.1f}"
 # hashing loads every bit of it comes straight off the rate).
 NOISY_PCT = 10
 for name, (rate, cpu_ms, raw) in hashref.items():
-    print(f"PBKDF2-HMAC-SHA256 x {iterations}, {cores} processes (hashlib = OpenSSL), around {name}:"
+    print(f"PBKDF2-HMAC-SHA256 x {iterations}, {cores} processes, the service's function (shim), around {name}:"
           f" {rate:.2f} hashes/s (before {float(raw[0]):.2f}, after {float(raw[1]):.2f};"
           f" machine {raw[4]}% / {raw[5]}% busy before), {cpu_ms:.1f} ms CPU per hash")
+    print(f"  OpenSSL's PKCS5_PBKDF2_HMAC (= Python hashlib), before {name}: {float(raw[6]):.2f} hashes/s,"
+          f" {float(raw[7]):.1f} ms CPU per hash")
 print()
 print(f"| load ({connections} connections) | req/s | vs target | avg latency | p99 | errors | CPU % auth / gateway / wrk"
       f" | CPU µs per request auth / gateway / wrk | others' CPU % (busy before) | auth RSS peak MiB | gateway RSS peak MiB |")
@@ -395,7 +376,9 @@ for row in rows:
     noisy = " **noisy**" if float(row["others_cpu_pct"]) > NOISY_PCT else ""
     if row["load"] in hashref:
         hash_rate, hash_cpu_ms, _ = hashref[row["load"]]
-        target = f"{100 * rate / hash_rate:.0f}% of PBKDF2" + (" (target ≥ 90%)" if row["load"] == "login" else "")
+        ossl_rate = float(hashref[row["load"]][2][6])
+        target = (f"{100 * rate / hash_rate:.1f}% of PBKDF2" + (" (target ≥ 90%)" if row["load"] == "login" else "")
+                  + f"; {100 * rate / ossl_rate:.0f}% of OpenSSL's")
         # The same comparison in CPU time, which other people's load barely moves: the whole
         # cost of one request (auth, gateway, PostgreSQL, wrk) against one pure hash.
         total_ms = int(row["all_us_per_req"]) / 1000

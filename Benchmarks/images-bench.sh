@@ -210,6 +210,7 @@ fi
 # The services run in $OUT (so no .env of the repository is read), with a fresh data folder.
 common_env=(env -i PATH="$PATH" HOME="${HOME:-/root}" DATABASE_URL="$DATABASE_URL" DATA_DIR="$OUT/data"
     BIND_HOST=127.0.0.1 AUTH_PORT="$AUTH_PORT" STORAGE_PORT="$STORAGE_PORT" EDIT_PORT="$EDIT_PORT" GATEWAY_PORT="$GATEWAY_PORT"
+    AUTH_METRICS_PORT=0 STORAGE_METRICS_PORT=0 EDIT_METRICS_PORT=0
     ${SERVICE_ENV:-})
 remote_storage_env=() remote_edit_env=()
 

@@ -24,6 +24,9 @@ gateway_port=$(env_value GATEWAY_PORT 8000)
 auth_port=$(env_value AUTH_PORT 50051)
 storage_port=$(env_value STORAGE_PORT 50052)
 edit_port=$(env_value EDIT_PORT 50053)
+auth_metrics_port=$(env_value AUTH_METRICS_PORT 9101)
+storage_metrics_port=$(env_value STORAGE_METRICS_PORT 9102)
+edit_metrics_port=$(env_value EDIT_METRICS_PORT 9103)
 bind_host=$(env_value BIND_HOST 127.0.0.1)
 database_url=$(env_value DATABASE_URL "")
 # The private cluster keeps the port it first started on (.data/pg/PORT); PG_PORT chooses another.
@@ -41,8 +44,10 @@ except OSError:
     sys.exit(1)
 PY
 }
-for pair in "GATEWAY_PORT:$gateway_port" "AUTH_PORT:$auth_port" "STORAGE_PORT:$storage_port" "EDIT_PORT:$edit_port"; do
+for pair in "GATEWAY_PORT:$gateway_port" "AUTH_PORT:$auth_port" "STORAGE_PORT:$storage_port" "EDIT_PORT:$edit_port" \
+            "AUTH_METRICS_PORT:$auth_metrics_port" "STORAGE_METRICS_PORT:$storage_metrics_port" "EDIT_METRICS_PORT:$edit_metrics_port"; do
   name=${pair%%:*}; port=${pair##*:}
+  [ "$port" = 0 ] && continue  # a metrics listener turned off
   if ! port_free "$port"; then
     say "port $port ($name) is already in use on $bind_host: stop whatever holds it, or set $name in .env"
     exit 1
@@ -117,6 +122,7 @@ cat >&2 <<MSG
 
   ImageEditApi is running: http://$bind_host:$gateway_port   (Ctrl-C stops everything)
     gRPC: auth $bind_host:$auth_port · storage $bind_host:$storage_port · edit $bind_host:$edit_port
+    metrics: http://$bind_host:$gateway_port/metrics · auth :$auth_metrics_port · storage :$storage_metrics_port · edit :$edit_metrics_port (0 = off)
     logs: .data/logs/{auth,storage,edit,gateway}.log
     try:  curl -s -X POST http://$bind_host:$gateway_port/api/register/ -H 'Content-Type: application/json' \\
             -d '{"username":"ada","email":"ada@example.com","password":"correct horse"}'

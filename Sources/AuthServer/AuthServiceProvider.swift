@@ -46,6 +46,7 @@ public final class AuthServiceProvider: AuthService {
         try context.checkDeadline()
         let hash = try await passwords.hash(request.password)
         let record = try await store.createUser(username: username, email: email, passwordHash: hash, deadline: context.deadline)
+        CallAnnotations.setUser(String(record.id))
         return RegisterResponse(user: Self.user(record))
     }
 
@@ -97,6 +98,7 @@ public final class AuthServiceProvider: AuthService {
         guard let claims = try? verifier.verify(request.refreshToken, expectedType: "refresh") else {
             throw Self.badRefreshToken
         }
+        CallAnnotations.setUser(String(claims.userID))
         try await store.revokeRefreshToken(jti: claims.jti, deadline: context.deadline)
         return LogoutResponse()
     }
@@ -118,6 +120,7 @@ public final class AuthServiceProvider: AuthService {
     // MARK: Helpers
 
     private func issuePair(userID: Int64, now: Int64, context: RPCContext) async throws -> TokenPair {
+        CallAnnotations.setUser(String(userID))
         let access = TokenClaims(tokenType: "access", exp: now + tokens.accessTTLSeconds, iat: now, jti: Crypto.hex(Crypto.randomBytes(16)), userID: userID)
         let refresh = TokenClaims(tokenType: "refresh", exp: now + tokens.refreshTTLSeconds, iat: now, jti: Crypto.hex(Crypto.randomBytes(16)), userID: userID)
         try await store.saveRefreshToken(jti: refresh.jti, userID: userID, expiresAt: refresh.exp, deadline: context.deadline)

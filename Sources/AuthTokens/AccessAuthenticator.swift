@@ -79,7 +79,9 @@ public final class AccessAuthenticator: Sendable {
     /// Verifies the bearer token in a call's `authorization` metadata.
     public func authenticate(_ context: RPCContext) async throws(RPCError) -> AuthenticatedUser {
         guard let token = Self.bearerToken(from: context.metadata["authorization"]) else { throw Self.refusal }
-        return try await authenticate(token: token)
+        let user = try await authenticate(token: token)
+        CallAnnotations.setUser(String(user.id))
+        return user
     }
 
     /// Fetches the keys now (e.g. at start, to fail fast or warm up).

@@ -2,6 +2,7 @@ public import AuthAPI
 public import EditAPI
 public import StorageAPI
 public import AuthTokens
+public import CoreMetrics
 import Foundation
 public import Hummingbird
 public import Logging
@@ -14,16 +15,25 @@ public struct GatewayDependencies: Sendable {
     public var storage: any StorageService
     public var edit: any EditService
     public var authenticator: AccessAuthenticator
-    /// Named readiness checks, each returning normally when its dependency serves.
+    /// Named readiness checks, each returning normally when its dependency serves. A check
+    /// that throws ``ReadinessFailure`` names the reason in `/readyz`.
     public var readinessChecks: [(name: String, check: @Sendable () async throws -> Void)]
+    /// Where the request series go (README, "Operations"): the process-wide
+    /// `MetricsSystem.factory` unless a test hands in its own.
+    public var metricsFactory: any MetricsFactory
+    /// The body of `GET /metrics` (the Prometheus text format); without it there is no such route.
+    public var metricsText: (@Sendable () -> [UInt8])?
 
     public init(auth: any AuthService, storage: any StorageService, edit: any EditService, authenticator: AccessAuthenticator,
-                readinessChecks: [(name: String, check: @Sendable () async throws -> Void)] = []) {
+                readinessChecks: [(name: String, check: @Sendable () async throws -> Void)] = [],
+                metricsFactory: any MetricsFactory = MetricsSystem.factory, metricsText: (@Sendable () -> [UInt8])? = nil) {
         self.auth = auth
         self.storage = storage
         self.edit = edit
         self.authenticator = authenticator
         self.readinessChecks = readinessChecks
+        self.metricsFactory = metricsFactory
+        self.metricsText = metricsText
     }
 }
 
@@ -62,11 +72,13 @@ public func buildGatewayApplication(settings: GatewaySettings, dependencies: Gat
 /// The router alone, for in-process tests.
 public func buildGatewayRouter(settings: GatewaySettings, dependencies: GatewayDependencies, logger: Logger) -> Router<GatewayRequestContext> {
     let router = Router(context: GatewayRequestContext.self, options: .autoGenerateHeadEndpoints)
+    router.add(middleware: GatewayMetricsMiddleware(metrics: HTTPMetrics(factory: dependencies.metricsFactory)))
     router.add(middleware: GatewayMiddleware(logger: logger))
     let auth = AuthRoutes(settings: settings, dependencies: dependencies)
     auth.register(on: router)
     ImageRoutes(settings: settings, dependencies: dependencies, auth: auth).register(on: router)
     HealthRoutes(settings: settings, checks: dependencies.readinessChecks).register(on: router)
+    if let render = dependencies.metricsText { MetricsRoute(render: render).register(on: router) }
     return router
 }
 

@@ -8,8 +8,8 @@ import ServiceConfig
 /// An authenticator for a service other than auth: it verifies access tokens locally with the
 /// keys it fetches from the auth service (one `GetVerificationKeys` call, repeated only when a
 /// token names an unknown key).
-func remoteAuthenticator(_ common: CommonSettings) -> AccessAuthenticator {
-    let auth = AuthServiceClient(transport: HTTP2ClientTransport(host: common.authAddress.host, port: common.authAddress.port))
+func remoteAuthenticator(_ common: CommonSettings, metrics: ProcessMetrics) -> AccessAuthenticator {
+    let auth = AuthServiceClient(transport: metrics.metered(HTTP2ClientTransport(host: common.authAddress.host, port: common.authAddress.port)))
     let timeout = common.rpcTimeout
     return AccessAuthenticator {
         let response = try await auth.getVerificationKeys(GetVerificationKeysRequest(), context: RPCContext.timeout(timeout))

@@ -4,6 +4,7 @@ import AuthServer
 import AuthTokens
 import GRPCHealth
 public import Logging
+import MetricsEndpoint
 import Postgres
 import RPCCore
 import RPCNIO
@@ -40,15 +41,20 @@ enum System {
 /// A running auth service.
 public final class RunningAuthService: Sendable {
     public let port: Int
+    /// The port of its `GET /metrics` listener, when it has one.
+    public let metricsPort: Int?
     let server: RPCServer
     let pool: PostgresPool
     let passwords: PasswordHashingPool
+    let metricsListener: MetricsHTTPServer?
 
-    init(port: Int, server: RPCServer, pool: PostgresPool, passwords: PasswordHashingPool) {
+    init(port: Int, server: RPCServer, pool: PostgresPool, passwords: PasswordHashingPool, metricsListener: (MetricsHTTPServer, Int)?) {
         self.port = port
         self.server = server
         self.pool = pool
         self.passwords = passwords
+        self.metricsListener = metricsListener?.0
+        self.metricsPort = metricsListener?.1
     }
 
     /// Graceful stop: GOAWAY, in-flight calls finish (up to `gracePeriod`), pools close.
@@ -56,12 +62,17 @@ public final class RunningAuthService: Sendable {
         await server.shutdown(gracePeriod: gracePeriod)
         await passwords.shutdown()
         await pool.close()
+        await metricsListener?.shutdown()
     }
 }
 
-/// Starts the auth service: migrations, signing key, RPC server with AuthService and Health.
-/// `port` overrides AUTH_PORT (0 picks a free port; tests use it).
-public func startAuthService(_ environment: ConfigEnvironment, port: Int? = nil, logger: Logger) async throws -> RunningAuthService {
+/// Starts the auth service: migrations, signing key, RPC server with AuthService and Health
+/// (`NOT_SERVING` while the database is down), and the `GET /metrics` listener.
+/// `port` overrides AUTH_PORT (0 picks a free port; tests use it); `metricsPort` overrides
+/// AUTH_METRICS_PORT (0 picks a free port; when only `port` is given, a free one is taken too).
+/// Series go to `metrics` (tests pass a fresh one).
+public func startAuthService(_ environment: ConfigEnvironment, port: Int? = nil, metricsPort: Int? = nil, logger: Logger,
+                             metrics: ProcessMetrics = .shared) async throws -> RunningAuthService {
     let settings = try AuthSettings(environment)
     let key = try SigningKeyLoader.load(environment, common: settings.common)
     let pool = PostgresPool(url: settings.common.databaseURL, size: settings.databasePoolSize)
@@ -71,23 +82,37 @@ public func startAuthService(_ environment: ConfigEnvironment, port: Int? = nil,
     let provider = AuthServiceProvider(
         store: store, passwords: passwords,
         tokens: TokenSettings(signer: TokenSigner(key: key), accessTTLSeconds: settings.accessTTLSeconds, refreshTTLSeconds: settings.refreshTTLSeconds))
-    let health = HealthProvider(services: [AuthServiceMethods.serviceName], status: .serving)
+    let health = HealthProvider(services: [AuthServiceMethods.serviceName], status: .serving,
+                                dependencies: [DependencyHealth.database(pool, service: "auth", logger: logger, metrics: metrics)])
     var registry = ServiceRegistry()
     registry.register(contentsOf: provider.serverMethods)
     registry.register(contentsOf: health.serverMethods)
     var configuration = RPCServer.Configuration(host: settings.common.bindHost, port: port ?? settings.common.authPort)
-    configuration.onCallFinished = callLogger(logger)
+    configuration.onCallFinished = callObserver(logger, metrics: metrics)
     let server = RPCServer(configuration: configuration, registry: registry)
     let bound: Int
+    let listener: (MetricsHTTPServer, Int)?
     do {
         bound = try await server.start()
-    } catch where isAddressInUse(error) {
+        listener = try await startMetricsListener(
+            host: settings.common.bindHost, variable: "AUTH_METRICS_PORT", metrics: metrics,
+            port: metricsListenerPort(override: metricsPort, servicePortOverridden: port != nil, setting: settings.common.authMetricsPort))
+    } catch {
+        await server.shutdown(gracePeriod: .zero)
         await passwords.shutdown()
         await pool.close()
-        throw PortInUseError(variable: port == nil ? "AUTH_PORT" : "port", address: "\(configuration.host):\(configuration.port)")
+        if isAddressInUse(error) {
+            throw PortInUseError(variable: port == nil ? "AUTH_PORT" : "port", address: "\(configuration.host):\(configuration.port)")
+        }
+        throw error
     }
-    logger.info("auth service listening", metadata: ["address": .string("\(settings.common.bindHost):\(bound)")])
-    return RunningAuthService(port: bound, server: server, pool: pool, passwords: passwords)
+    metrics.observe(pool: pool, service: "auth")
+    metrics.observe(server: server, service: "auth")
+    logger.info("auth service listening", metadata: [
+        "address": .string("\(settings.common.bindHost):\(bound)"),
+        "metrics": .string(listener.map { "http://\(settings.common.bindHost):\($0.1)/metrics" } ?? "off"),
+    ])
+    return RunningAuthService(port: bound, server: server, pool: pool, passwords: passwords, metricsListener: listener)
 }
 
 /// Retries a start-up step for a while when the database is not up yet (e.g. in compose).
@@ -103,13 +128,26 @@ func migrateWithRetry(logger: Logger, attempts: Int = 30, _ step: () async throw
     }
 }
 
+/// One log line and the server-side series (`imageedit_rpc_server_*`) per finished RPC.
+func callObserver(_ logger: Logger, metrics: ProcessMetrics) -> @Sendable (CallRecord) -> Void {
+    let calls = metrics.serverCalls()
+    let log = callLogger(logger)
+    return { record in
+        calls.record(method: record.path, code: record.code, duration: record.duration)
+        log(record)
+    }
+}
+
 /// One log line per finished RPC.
 func callLogger(_ logger: Logger) -> @Sendable (CallRecord) -> Void {
     { record in
         let milliseconds = Double(record.duration.components.seconds) * 1000 + Double(record.duration.components.attoseconds) / 1e15
-        logger.info("rpc", metadata: [
+        var metadata: Logger.Metadata = [
             "method": .string(record.path), "code": .string(record.code.name),
             "duration_ms": .string(String(format: "%.2f", milliseconds)),
-        ])
+        ]
+        if let requestID = record.requestID { metadata["request_id"] = .string(requestID) }
+        if let userID = record.userID { metadata["user_id"] = .string(userID) }
+        logger.info("rpc", metadata: metadata)
     }
 }

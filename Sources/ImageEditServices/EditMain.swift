@@ -6,6 +6,7 @@ import HTTPClient
 import OpenAIImages
 import Imaging
 public import Logging
+import MetricsEndpoint
 import RPCCore
 import RPCNIO
 public import ServiceConfig
@@ -28,49 +29,74 @@ public struct EditSettings: Sendable {
 /// A running edit service.
 public final class RunningEditService: Sendable {
     public let port: Int
+    /// The port of its `GET /metrics` listener, when it has one.
+    public let metricsPort: Int?
     let server: RPCServer
     let workers: ImageWorkers
+    let metricsListener: MetricsHTTPServer?
 
-    init(port: Int, server: RPCServer, workers: ImageWorkers) {
+    init(port: Int, server: RPCServer, workers: ImageWorkers, metricsListener: (MetricsHTTPServer, Int)?) {
         self.port = port
         self.server = server
         self.workers = workers
+        self.metricsListener = metricsListener?.0
+        self.metricsPort = metricsListener?.1
     }
 
     public func shutdown(gracePeriod: Duration = .seconds(30)) async {
         await server.shutdown(gracePeriod: gracePeriod)
         await workers.shutdown()
+        await metricsListener?.shutdown()
     }
 }
 
 /// Starts the edit service: the OpenAI backend when OPENAI_API_KEY is set, else the local
-/// engine. `port` overrides EDIT_PORT (0 picks a free port).
-public func startEditService(_ environment: ConfigEnvironment, port: Int? = nil, logger: Logger) async throws -> RunningEditService {
+/// engine. `port` overrides EDIT_PORT (0 picks a free port); `metricsPort` overrides
+/// EDIT_METRICS_PORT as for ``startAuthService``.
+public func startEditService(_ environment: ConfigEnvironment, port: Int? = nil, metricsPort: Int? = nil, logger: Logger,
+                             metrics: ProcessMetrics = .shared) async throws -> RunningEditService {
     let settings = try EditSettings(environment)
     limitMallocArenas()
     var limits = ImageLimits()
     limits.maxPixels = settings.maxImagePixels
     limits.maxBytes = settings.maxImageBytes
     let workers = ImageWorkers(processor: ImageProcessor(limits: limits), threads: settings.imageThreads)
-    let backend = try makeEditBackend(environment, workers: workers, logger: logger)
-    let provider = EditServiceProvider(authenticator: remoteAuthenticator(settings.common), backend: backend, workers: workers)
+    let backend = try makeEditBackend(environment, workers: workers, logger: logger, metrics: metrics)
+    let provider = EditServiceProvider(authenticator: remoteAuthenticator(settings.common, metrics: metrics), backend: backend, workers: workers)
     let health = HealthProvider(services: [EditServiceMethods.serviceName], status: .serving)
     var registry = ServiceRegistry()
     registry.register(contentsOf: provider.serverMethods)
     registry.register(contentsOf: health.serverMethods)
     var configuration = RPCServer.Configuration(host: settings.common.bindHost, port: port ?? settings.common.editPort)
-    configuration.onCallFinished = callLogger(logger)
+    configuration.onCallFinished = callObserver(logger, metrics: metrics)
     let server = RPCServer(configuration: configuration, registry: registry)
-    let bound = try await server.start()
-    logger.info("edit service listening", metadata: ["address": .string("\(settings.common.bindHost):\(bound)"), "backend": .string(backend is LocalEditBackend ? "local" : "openai")])
-    return RunningEditService(port: bound, server: server, workers: workers)
+    let bound: Int
+    let listener: (MetricsHTTPServer, Int)?
+    do {
+        bound = try await server.start()
+        listener = try await startMetricsListener(
+            host: settings.common.bindHost, variable: "EDIT_METRICS_PORT", metrics: metrics,
+            port: metricsListenerPort(override: metricsPort, servicePortOverridden: port != nil, setting: settings.common.editMetricsPort))
+    } catch {
+        await server.shutdown(gracePeriod: .zero)
+        await workers.shutdown()
+        throw error
+    }
+    metrics.observe(server: server, service: "edit")
+    logger.info("edit service listening", metadata: [
+        "address": .string("\(settings.common.bindHost):\(bound)"), "backend": .string(backend is LocalEditBackend ? "local" : "openai"),
+        "metrics": .string(listener.map { "http://\(settings.common.bindHost):\($0.1)/metrics" } ?? "off"),
+    ])
+    return RunningEditService(port: bound, server: server, workers: workers, metricsListener: listener)
 }
 
 /// OpenAI when OPENAI_API_KEY is set (OPENAI_BASE_URL, OPENAI_IMAGE_MODEL), else the local engine.
-func makeEditBackend(_ environment: ConfigEnvironment, workers: ImageWorkers, logger: Logger) throws -> any EditBackend {
+func makeEditBackend(_ environment: ConfigEnvironment, workers: ImageWorkers, logger: Logger, metrics: ProcessMetrics) throws -> any EditBackend {
     guard let configuration = try OpenAIConfiguration(environment) else { return LocalEditBackend(workers: workers) }
     let http = CurlHTTPClient(threads: OpenAIImageEditor.recommendedHTTPThreads)
-    return OpenAIEditBackend(editor: OpenAIImageEditor(configuration: configuration, http: http, logger: logger),
+    let editor = OpenAIImageEditor(configuration: configuration, http: http, logger: logger,
+                                   metrics: BackendMetrics(backend: "openai", factory: metrics.factory))
+    return OpenAIEditBackend(editor: editor,
                              model: configuration.model, workers: workers)
 }
 

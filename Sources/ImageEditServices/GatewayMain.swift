@@ -37,12 +37,13 @@ public struct GatewayServiceSettings: Sendable {
 }
 
 /// Builds the gateway with live clients of the internal services. `port` overrides
-/// GATEWAY_PORT (0 picks a free port); `onRunning` receives the bound port.
-public func makeGateway(_ environment: ConfigEnvironment, port: Int? = nil, logger: Logger,
+/// GATEWAY_PORT (0 picks a free port); `onRunning` receives the bound port. Request series go
+/// to `metrics` (tests pass a fresh one), served at `GET /metrics`.
+public func makeGateway(_ environment: ConfigEnvironment, port: Int? = nil, logger: Logger, metrics: ProcessMetrics = .shared,
                         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
     var settings = try GatewayServiceSettings(environment)
     if let port { settings.gateway.port = port }
-    let authTransport = HTTP2ClientTransport(host: settings.common.authAddress.host, port: settings.common.authAddress.port)
+    let authTransport = metrics.metered(HTTP2ClientTransport(host: settings.common.authAddress.host, port: settings.common.authAddress.port))
     let auth = AuthServiceClient(transport: authTransport)
     let authHealth = HealthClient(transport: authTransport)
     let timeout = settings.common.rpcTimeout
@@ -50,18 +51,23 @@ public func makeGateway(_ environment: ConfigEnvironment, port: Int? = nil, logg
         let response = try await auth.getVerificationKeys(GetVerificationKeysRequest(), context: RPCContext.timeout(timeout))
         return try response.keys.filter { $0.algorithm == "EdDSA" }.map { try Ed25519.PublicKey(rawRepresentation: $0.publicKey) }
     }
-    let storageTransport = HTTP2ClientTransport(host: settings.common.storageAddress.host, port: settings.common.storageAddress.port)
-    let editTransport = HTTP2ClientTransport(host: settings.common.editAddress.host, port: settings.common.editAddress.port)
+    let storageTransport = metrics.metered(
+        HTTP2ClientTransport(host: settings.common.storageAddress.host, port: settings.common.storageAddress.port))
+    let editTransport = metrics.metered(HTTP2ClientTransport(host: settings.common.editAddress.host, port: settings.common.editAddress.port))
     let storageHealth = HealthClient(transport: storageTransport)
     let editHealth = HealthClient(transport: editTransport)
     let dependencies = GatewayDependencies(
         auth: auth, storage: StorageServiceClient(transport: storageTransport), edit: EditServiceClient(transport: editTransport),
         authenticator: authenticator,
         readinessChecks: [
-            ("auth", { try await checkServing(authHealth, service: AuthServiceMethods.serviceName) }),
-            ("storage", { try await checkServing(storageHealth, service: StorageServiceMethods.serviceName) }),
-            ("edit", { try await checkServing(editHealth, service: EditServiceMethods.serviceName) }),
-        ])
+            ("auth", { try await checkServing(authHealth, service: AuthServiceMethods.serviceName, dependencies: ["database"]) }),
+            ("storage", {
+                try await checkServing(storageHealth, service: StorageServiceMethods.serviceName, dependencies: ["database", "blob_store"])
+            }),
+            ("edit", { try await checkServing(editHealth, service: EditServiceMethods.serviceName, dependencies: []) }),
+        ],
+        metricsFactory: metrics.factory,
+        metricsText: { metrics.render() })
     let router = buildGatewayRouter(settings: settings.gateway, dependencies: dependencies, logger: logger)
     let host = settings.gateway.host
     return Application(
@@ -75,8 +81,19 @@ public func makeGateway(_ environment: ConfigEnvironment, port: Int? = nil, logg
         logger: logger)
 }
 
-/// Asks a service's health endpoint; throws unless it is SERVING.
-func checkServing(_ health: HealthClient, service: String) async throws {
+/// Asks a service's health endpoint; throws unless it is SERVING. When it is not, asks about
+/// each of its `dependencies` by name (see `DependencyHealth`) and throws a
+/// ``ReadinessFailure`` naming those that are down, e.g. `not serving: database`.
+func checkServing(_ health: HealthClient, service: String, dependencies: [String]) async throws {
     let response = try await health.check(HealthCheckRequest(service: service), context: .timeout(.seconds(2)))
-    guard response.status == .serving else { throw RPCError(code: .unavailable, message: "\(service) is not serving") }
+    guard response.status != .serving else { return }
+    var down: [String] = []
+    for dependency in dependencies {
+        // A service that does not know the name (NOT_FOUND) or cannot answer says nothing about it.
+        if let answer = try? await health.check(HealthCheckRequest(service: dependency), context: .timeout(.seconds(2))),
+           answer.status == .notServing {
+            down.append(dependency)
+        }
+    }
+    throw ReadinessFailure(down.isEmpty ? "not serving" : "not serving: " + down.joined(separator: ", "))
 }

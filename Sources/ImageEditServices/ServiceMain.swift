@@ -13,6 +13,7 @@ public func imageeditMain(_ arguments: [String]) async -> Int32 {
         FileHandle.standardError.write(Data("imageedit: \(error)\n".utf8))
         return 2
     }
+    ProcessMetrics.bootstrapOnce()
     var logger = Logger(label: "imageedit-\(command)")
     logger.logLevel = Logger.Level(rawValue: environment["LOG_LEVEL"]?.lowercased() ?? "info") ?? .info
     do {

@@ -4,6 +4,7 @@ import Foundation
 import GRPCHealth
 import HTTPClient
 public import Logging
+import MetricsEndpoint
 import OpenSSLCrypto
 import Postgres
 import RPCCore
@@ -33,33 +34,43 @@ public struct StorageServiceSettings: Sendable {
 /// A running storage service.
 public final class RunningStorageService: Sendable {
     public let port: Int
+    /// The port of its `GET /metrics` listener, when it has one.
+    public let metricsPort: Int?
     let server: RPCServer
     let pool: PostgresPool
     let collector: Task<Void, Never>
+    let metricsListener: MetricsHTTPServer?
 
-    init(port: Int, server: RPCServer, pool: PostgresPool, collector: Task<Void, Never>) {
+    init(port: Int, server: RPCServer, pool: PostgresPool, collector: Task<Void, Never>, metricsListener: (MetricsHTTPServer, Int)?) {
         self.port = port
         self.server = server
         self.pool = pool
         self.collector = collector
+        self.metricsListener = metricsListener?.0
+        self.metricsPort = metricsListener?.1
     }
 
     public func shutdown(gracePeriod: Duration = .seconds(10)) async {
         collector.cancel()
         await server.shutdown(gracePeriod: gracePeriod)
         await pool.close()
+        await metricsListener?.shutdown()
     }
 }
 
 /// Starts the storage service: S3 when AWS_STORAGE_BUCKET_NAME is set, else the local store;
-/// migrations; the RPC server; and the collector of orphaned objects.
-public func startStorageService(_ environment: ConfigEnvironment, port: Int? = nil, logger: Logger) async throws -> RunningStorageService {
+/// migrations; the RPC server (Health `NOT_SERVING` while the database or the blob store is
+/// down); the `GET /metrics` listener; and the collector of orphaned objects. `port` and
+/// `metricsPort` override STORAGE_PORT and STORAGE_METRICS_PORT as for ``startAuthService``.
+public func startStorageService(_ environment: ConfigEnvironment, port: Int? = nil, metricsPort: Int? = nil, logger: Logger,
+                                metrics: ProcessMetrics = .shared) async throws -> RunningStorageService {
     let settings = try StorageServiceSettings(environment)
     let blobs: any BlobStore
     let signingSecret: [UInt8]
     switch settings.blobs {
     case .s3(let configuration):
-        blobs = try S3BlobStore(configuration: configuration, httpClient: CurlHTTPClient(threads: 16))
+        blobs = try S3BlobStore(configuration: configuration, httpClient: CurlHTTPClient(threads: 16),
+                                metrics: BackendMetrics(backend: "s3", factory: metrics.factory))
         signingSecret = Crypto.randomBytes(32)  // local links are never made with S3
     case .local(let root):
         blobs = FileBlobStore(root: root)
@@ -69,16 +80,32 @@ public func startStorageService(_ environment: ConfigEnvironment, port: Int? = n
     let records = PostgresImageRecordStore(pool: pool)
     try await migrateWithRetry(logger: logger) { try await records.migrate() }
     let provider = StorageServiceProvider(
-        records: records, blobs: blobs, authenticator: remoteAuthenticator(settings.common),
+        records: records, blobs: blobs, authenticator: remoteAuthenticator(settings.common, metrics: metrics),
         urlSigner: try URLSigner(secret: signingSecret), settings: settings.storage, logger: logger)
-    let health = HealthProvider(services: [StorageServiceMethods.serviceName], status: .serving)
+    let health = HealthProvider(services: [StorageServiceMethods.serviceName], status: .serving, dependencies: [
+        DependencyHealth.database(pool, service: "storage", logger: logger, metrics: metrics),
+        DependencyHealth.blobStore(blobs, service: "storage", logger: logger, metrics: metrics),
+    ])
     var registry = ServiceRegistry()
     registry.register(contentsOf: provider.serverMethods)
     registry.register(contentsOf: health.serverMethods)
     var configuration = RPCServer.Configuration(host: settings.common.bindHost, port: port ?? settings.common.storagePort)
-    configuration.onCallFinished = callLogger(logger)
+    configuration.onCallFinished = callObserver(logger, metrics: metrics)
     let server = RPCServer(configuration: configuration, registry: registry)
-    let bound = try await server.start()
+    let bound: Int
+    let listener: (MetricsHTTPServer, Int)?
+    do {
+        bound = try await server.start()
+        listener = try await startMetricsListener(
+            host: settings.common.bindHost, variable: "STORAGE_METRICS_PORT", metrics: metrics,
+            port: metricsListenerPort(override: metricsPort, servicePortOverridden: port != nil, setting: settings.common.storageMetricsPort))
+    } catch {
+        await server.shutdown(gracePeriod: .zero)
+        await pool.close()
+        throw error
+    }
+    metrics.observe(pool: pool, service: "storage")
+    metrics.observe(server: server, service: "storage")
     let interval = settings.collectInterval
     let collector = Task {
         while !Task.isCancelled {
@@ -92,8 +119,11 @@ public func startStorageService(_ environment: ConfigEnvironment, port: Int? = n
     case .s3(let configuration): store = "s3://\(configuration.bucket)"
     case .local(let root): store = root
     }
-    logger.info("storage service listening", metadata: ["address": .string("\(settings.common.bindHost):\(bound)"), "blobs": .string(store)])
-    return RunningStorageService(port: bound, server: server, pool: pool, collector: collector)
+    logger.info("storage service listening", metadata: [
+        "address": .string("\(settings.common.bindHost):\(bound)"), "blobs": .string(store),
+        "metrics": .string(listener.map { "http://\(settings.common.bindHost):\($0.1)/metrics" } ?? "off"),
+    ])
+    return RunningStorageService(port: bound, server: server, pool: pool, collector: collector, metricsListener: listener)
 }
 
 /// The secret that signs local-store links: BLOB_URL_SECRET (base64url, at least 32 bytes), or

@@ -27,14 +27,19 @@ public final class OpenAIImageEditor: Sendable {
     public let configuration: OpenAIConfiguration
     private let http: CurlHTTPClient
     private let logger: Logger
+    private let metrics: BackendMetrics
 
     /// - Parameters:
     ///   - http: shared, not owned: the caller shuts it down.
     ///   - logger: failures and retries are logged here (never the key, image or prompt).
-    public init(configuration: OpenAIConfiguration, http: CurlHTTPClient, logger: Logger = Logger(label: "imageedit.openai")) {
+    ///   - metrics: every attempt is counted and timed here (backend `openai`, operations
+    ///     `edit` and `download`).
+    public init(configuration: OpenAIConfiguration, http: CurlHTTPClient, logger: Logger = Logger(label: "imageedit.openai"),
+                metrics: BackendMetrics = BackendMetrics(backend: "openai")) {
         self.configuration = configuration
         self.http = http
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Edits `request.image` and returns the edited image's bytes (a PNG).
@@ -69,12 +74,15 @@ public final class OpenAIImageEditor: Sendable {
                 throw OpenAIError(kind: .deadlineExceeded, message: "deadline passed before attempt \(attempt)")
             }
             let outcome: EditOutcome
+            let started = ContinuousClock.now
             do {
                 let response = try await http.send(
                     HTTPRequest(method: "POST", url: configuration.editsURL, headers: headers, timeout: remaining), multipart: parts)
+                metrics.record(operation: "edit", status: response.status, duration: .now - started)
                 let retryAfter = OpenAIResponse.retryAfter(milliseconds: response.header("retry-after-ms"), seconds: response.header("retry-after"))
                 outcome = OpenAIResponse.classify(status: response.status, body: response.body, retryAfter: retryAfter)
             } catch {
+                metrics.record(operation: "edit", status: nil, duration: .now - started)
                 outcome = Self.transportOutcome(error, deadline: deadline)
             }
 
@@ -128,9 +136,12 @@ public final class OpenAIImageEditor: Sendable {
         let remaining = ContinuousClock.now.duration(to: deadline)
         guard remaining > .zero else { throw OpenAIError(kind: .deadlineExceeded, message: "deadline passed before the download") }
         let response: HTTPResponse
+        let started = ContinuousClock.now
         do {
             response = try await http.send(HTTPRequest(method: "GET", url: url, timeout: remaining))
+            metrics.record(operation: "download", status: response.status, duration: .now - started)
         } catch {
+            metrics.record(operation: "download", status: nil, duration: .now - started)
             switch Self.transportOutcome(error, deadline: deadline) {
             case .fail(let failure), .retry(let failure, _): throw failure
             case .image, .download: throw OpenAIError(kind: .unavailable, message: "download failed")

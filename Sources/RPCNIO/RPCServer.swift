@@ -12,6 +12,10 @@ public struct CallRecord: Sendable {
     public var code: StatusCode
     /// Time from dispatch to result.
     public var duration: Duration
+    /// The caller's `x-request-id` metadata, made safe for a log line (see ``loggable(_:)``).
+    public var requestID: String? = nil
+    /// The user the handler acted for, if it said (``CallAnnotations/setUser(_:)``).
+    public var userID: String? = nil
 }
 
 /// Counts calls in flight and reports finished ones.
@@ -30,7 +34,8 @@ final class ServerObserver: Sendable {
         return .now
     }
 
-    func callFinished(path: String, started: ContinuousClock.Instant, result: Result<[UInt8], RPCError>) {
+    func callFinished(path: String, started: ContinuousClock.Instant, result: Result<[UInt8], RPCError>,
+                      requestID: String? = nil, userID: String? = nil) {
         inFlight.withLockedValue { $0 -= 1 }
         guard let onCallFinished else { return }
         let code: StatusCode
@@ -38,7 +43,7 @@ final class ServerObserver: Sendable {
         case .success: code = .ok
         case .failure(let error): code = error.code
         }
-        onCallFinished(CallRecord(path: path, code: code, duration: .now - started))
+        onCallFinished(CallRecord(path: path, code: code, duration: .now - started, requestID: loggable(requestID), userID: userID))
     }
 }
 

@@ -106,10 +106,14 @@ final class ServerChannelHandler: ChannelInboundHandler, ServerConnectionHost {
         let observer = self.observer
         let started = observer.callStarted()
         let run: @Sendable () async -> Void = {
-            let result = await withDeadline(context.deadline) {
-                try await method.handler(request, context)
+            let annotations = CallAnnotations()
+            let result = await CallAnnotations.$current.withValue(annotations) {
+                await withDeadline(context.deadline) {
+                    try await method.handler(request, context)
+                }
             }
-            observer.callFinished(path: method.path, started: started, result: result)
+            observer.callFinished(path: method.path, started: started, result: result,
+                                  requestID: context.metadata["x-request-id"], userID: annotations.userID)
             if eventLoop.inEventLoop {
                 loopBound.value.finish(streamID: streamID, result: result)
             } else {

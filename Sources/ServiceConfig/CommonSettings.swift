@@ -5,6 +5,10 @@ public struct CommonSettings: Sendable {
     public static let defaultAuthPort = 50051
     public static let defaultStoragePort = 50052
     public static let defaultEditPort = 50053
+    /// Ports of the internal services' `GET /metrics` listeners (the gateway serves it on its own port).
+    public static let defaultAuthMetricsPort = 9101
+    public static let defaultStorageMetricsPort = 9102
+    public static let defaultEditMetricsPort = 9103
     /// The private development cluster that `make run` starts (scripts/pg.sh).
     public static let defaultDatabaseURL = "postgres://imageedit:imageedit@127.0.0.1:54329/imageedit"
 
@@ -13,6 +17,10 @@ public struct CommonSettings: Sendable {
     public var authPort: Int
     public var storagePort: Int
     public var editPort: Int
+    /// Where auth, storage and edit serve `GET /metrics` (HTTP, on `bindHost`); 0 turns it off.
+    public var authMetricsPort: Int
+    public var storageMetricsPort: Int
+    public var editMetricsPort: Int
     public var authAddress: (host: String, port: Int)
     public var storageAddress: (host: String, port: Int)
     public var editAddress: (host: String, port: Int)
@@ -31,6 +39,9 @@ public struct CommonSettings: Sendable {
         authPort = try environment.port("AUTH_PORT", default: Self.defaultAuthPort)
         storagePort = try environment.port("STORAGE_PORT", default: Self.defaultStoragePort)
         editPort = try environment.port("EDIT_PORT", default: Self.defaultEditPort)
+        authMetricsPort = try environment.int("AUTH_METRICS_PORT", default: Self.defaultAuthMetricsPort, range: 0...65535)
+        storageMetricsPort = try environment.int("STORAGE_METRICS_PORT", default: Self.defaultStorageMetricsPort, range: 0...65535)
+        editMetricsPort = try environment.int("EDIT_METRICS_PORT", default: Self.defaultEditMetricsPort, range: 0...65535)
         authAddress = try environment.address("AUTH_ADDRESS", default: "127.0.0.1:\(authPort)")
         storageAddress = try environment.address("STORAGE_ADDRESS", default: "127.0.0.1:\(storagePort)")
         editAddress = try environment.address("EDIT_ADDRESS", default: "127.0.0.1:\(editPort)")

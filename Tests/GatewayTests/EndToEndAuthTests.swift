@@ -15,16 +15,18 @@ struct LiveAuthStack {
     let gateway: RunningApp
     let http: HTTPTestClient
 
-    static func start(databaseURL: String = testDatabaseURL!) async throws -> LiveAuthStack {
+    static func start(databaseURL: String = testDatabaseURL!, metrics: StackMetrics = StackMetrics()) async throws -> LiveAuthStack {
         var logger = Logger(label: "e2e")
         logger.logLevel = .warning
         let dataDirectory = NSTemporaryDirectory() + "imageedit-e2e-\(UUID().uuidString)"
         let auth = try await startAuthService(
             ConfigEnvironment(["DATABASE_URL": databaseURL, "PASSWORD_HASH_ITERATIONS": "1000", "DATA_DIR": dataDirectory,
                                "DATABASE_POOL_SIZE": "4"]),
-            port: 0, logger: logger)
+            port: 0, logger: logger, metrics: metrics.auth)
         let environment = ConfigEnvironment(["AUTH_ADDRESS": "127.0.0.1:\(auth.port)", "RPC_TIMEOUT_MS": "3000"])
-        let gateway = try await RunningApp.start { onRunning in try makeGateway(environment, port: 0, logger: logger, onRunning: onRunning) }
+        let gateway = try await RunningApp.start { onRunning in
+            try makeGateway(environment, port: 0, logger: logger, metrics: metrics.gateway, onRunning: onRunning)
+        }
         return LiveAuthStack(auth: auth, gateway: gateway, http: HTTPTestClient(port: gateway.port))
     }
 

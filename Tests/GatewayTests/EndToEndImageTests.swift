@@ -63,13 +63,13 @@ final class LiveImageStack: @unchecked Sendable {
         self.fake = fake
     }
 
-    static func start(_ mode: StackMode, storageOverrides: [String: String] = [:]) async throws -> LiveImageStack {
+    static func start(_ mode: StackMode, storageOverrides: [String: String] = [:], metrics: StackMetrics = StackMetrics()) async throws -> LiveImageStack {
         var logger = Logger(label: "e2e-images")
         logger.logLevel = .error
         let data = NSTemporaryDirectory() + "imageedit-e2e-\(UUID().uuidString)"
         let auth = try await startAuthService(
             ConfigEnvironment(["DATABASE_URL": testDatabaseURL!, "PASSWORD_HASH_ITERATIONS": "1000", "DATA_DIR": data, "DATABASE_POOL_SIZE": "4"]),
-            port: 0, logger: logger)
+            port: 0, logger: logger, metrics: metrics.auth)
         var storageEnvironment = ["DATABASE_URL": testDatabaseURL!, "AUTH_ADDRESS": "127.0.0.1:\(auth.port)", "DATA_DIR": data,
                                   "STORAGE_DIR": data + "/blobs", "DATABASE_POOL_SIZE": "4"]
         var editEnvironment = ["AUTH_ADDRESS": "127.0.0.1:\(auth.port)"]
@@ -91,13 +91,15 @@ final class LiveImageStack: @unchecked Sendable {
             editEnvironment["OPENAI_BASE_URL"] = server.baseURL
         }
         storageEnvironment.merge(storageOverrides) { $1 }
-        let storage = try await startStorageService(ConfigEnvironment(storageEnvironment), port: 0, logger: logger)
-        let edit = try await startEditService(ConfigEnvironment(editEnvironment), port: 0, logger: logger)
+        let storage = try await startStorageService(ConfigEnvironment(storageEnvironment), port: 0, logger: logger, metrics: metrics.storage)
+        let edit = try await startEditService(ConfigEnvironment(editEnvironment), port: 0, logger: logger, metrics: metrics.edit)
         let gatewayEnvironment = ConfigEnvironment([
             "AUTH_ADDRESS": "127.0.0.1:\(auth.port)", "STORAGE_ADDRESS": "127.0.0.1:\(storage.port)", "EDIT_ADDRESS": "127.0.0.1:\(edit.port)",
             "MAX_UPLOAD_BYTES": String(3 * 1024 * 1024), "EDIT_TIMEOUT_MS": "4000", "RPC_TIMEOUT_MS": "5000",
         ])
-        let gateway = try await RunningApp.start { onRunning in try makeGateway(gatewayEnvironment, port: 0, logger: logger, onRunning: onRunning) }
+        let gateway = try await RunningApp.start { onRunning in
+            try makeGateway(gatewayEnvironment, port: 0, logger: logger, metrics: metrics.gateway, onRunning: onRunning)
+        }
         return LiveImageStack(mode: mode, auth: auth, storage: storage, edit: edit, gateway: gateway, blobs: blobs, fake: fake)
     }
 

@@ -26,6 +26,32 @@ func bytes(hex: String) -> [UInt8] {
         #expect(Crypto.hex(derived) == "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc49ca9cccf179b645991664b39d77ef317c71b845b1e30bd509112041d3a19783")
     }
 
+    /// RFC 7914 section 11's second PBKDF2-HMAC-SHA256 vector: 80,000 rounds, two output blocks.
+    @Test func pbkdf2RFC7914SecondVector() throws {
+        let derived = try Crypto.pbkdf2SHA256(password: Array("Password".utf8), salt: Array("NaCl".utf8), iterations: 80_000, length: 64)
+        #expect(Crypto.hex(derived) == "4ddcd8f60b98be21830cee5ef22701f9641a4418d04c0414aeff08876b34ab56a1d425a1225833549adb841b51c9b3176a272bdebba1d078478f62b397f33c8d")
+    }
+
+    /// The shim's PBKDF2 against OpenSSL's `PKCS5_PBKDF2_HMAC` across the edges of its code:
+    /// passwords shorter than, equal to and longer than the 64-byte HMAC block (hashed first),
+    /// empty passwords and salts, one round, and outputs of several 32-byte blocks and partial ones.
+    @Test(arguments: [(0, 0, 1, 32), (1, 1, 1, 1), (8, 16, 2, 32), (63, 22, 3, 33), (64, 22, 1000, 32),
+                      (65, 22, 1000, 32), (200, 64, 17, 100), (11, 0, 5, 64), (0, 12, 100, 31), (32, 300, 2, 96)])
+    func pbkdf2MatchesOpenSSL(passwordLength: Int, saltLength: Int, iterations: Int, length: Int) throws {
+        let password = (0..<passwordLength).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 3) }
+        let salt = (0..<saltLength).map { UInt8(truncatingIfNeeded: $0 &* 13 &+ 1) }
+        let ours = try Crypto.pbkdf2SHA256(password: password, salt: salt, iterations: iterations, length: length)
+        let openssl = try Crypto.opensslPBKDF2SHA256(password: password, salt: salt, iterations: iterations, length: length)
+        #expect(ours.count == length)
+        #expect(ours == openssl)
+    }
+
+    @Test(arguments: [(0, 32), (-1, 32), (1, 0), (1, -5)])
+    func pbkdf2RefusesInvalidArguments(iterations: Int, length: Int) {
+        #expect(throws: CryptoError.self) { try Crypto.pbkdf2SHA256(password: [1], salt: [2], iterations: iterations, length: length) }
+        #expect(throws: CryptoError.self) { try Crypto.opensslPBKDF2SHA256(password: [1], salt: [2], iterations: iterations, length: length) }
+    }
+
     @Test func ed25519RFC8032Test1() throws {
         let key = try Ed25519.PrivateKey(rawRepresentation: bytes(hex: "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"))
         #expect(Crypto.hex(key.publicKey.rawRepresentation) == "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")

@@ -22,6 +22,8 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.error
+import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,6 +103,8 @@ def service_environment(database_url: str, data_dir: str, **overrides: str) -> d
     environment.update(
         DATABASE_URL=database_url, DATA_DIR=data_dir, BIND_HOST="127.0.0.1",
         PASSWORD_HASH_ITERATIONS="1000",
+        # The /metrics listeners are off unless a test asks for one (their default ports are fixed).
+        AUTH_METRICS_PORT="0", STORAGE_METRICS_PORT="0", EDIT_METRICS_PORT="0",
     )
     environment.update(overrides)
     return environment
@@ -122,6 +126,7 @@ class AuthService:
     process: subprocess.Popen
     port: int
     log_path: Path
+    metrics_port: int = 0
 
     @property
     def target(self) -> str:
@@ -154,14 +159,15 @@ def wait_until_serving(service: AuthService, pb) -> None:
 def auth_service(pb, database_url, log_dir):
     with tempfile.TemporaryDirectory(prefix="auth-data-") as data_dir:
         port = free_port()
+        metrics_port = free_port()
         log_path = log_dir / "imageedit-auth.log"
         with open(log_path, "w") as log_file:
             process = subprocess.Popen(
                 [str(imageedit_path()), "auth"],
-                env=service_environment(database_url, data_dir, AUTH_PORT=str(port)),
+                env=service_environment(database_url, data_dir, AUTH_PORT=str(port), AUTH_METRICS_PORT=str(metrics_port)),
                 cwd=data_dir, stdout=log_file, stderr=subprocess.STDOUT,
             )
-        service = AuthService(process=process, port=port, log_path=log_path)
+        service = AuthService(process=process, port=port, log_path=log_path, metrics_port=metrics_port)
         try:
             wait_until_serving(service, pb)
             yield service
@@ -243,6 +249,52 @@ class TestHealth:
     def test_unknown_service_is_not_found(self, pb, channel):
         error = rpc_error(pb.health_pb2_grpc.HealthStub(channel).Check, pb.health_pb2.HealthCheckRequest(service="no.such.Service"))
         assert error.code() == grpc.StatusCode.NOT_FOUND
+
+
+# --- metrics -------------------------------------------------------------------------------------
+
+
+def scrape(service: AuthService, path: str = "/metrics") -> tuple[int, str, str]:
+    """GET on the service's metrics listener: (status, content type, body)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{service.metrics_port}{path}", timeout=10) as response:
+            return response.status, response.headers.get("Content-Type", ""), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("Content-Type", ""), error.read().decode()
+
+
+def sample(text: str, name: str, **labels: str) -> float:
+    """The value of one series in a Prometheus text scrape; 0 when it is absent."""
+    wanted = ",".join(f'{key}="{value}"' for key, value in labels.items())
+    for line in text.splitlines():
+        if line.startswith(f"{name}{{{wanted}}} ") or (not labels and line.startswith(f"{name} ")):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+class TestMetrics:
+    """The real executable (swift-metrics bootstrapped with Prometheus) on AUTH_METRICS_PORT."""
+
+    def test_counts_calls_by_method_and_code(self, pb, stub, auth_service):
+        method = "/imageedit.auth.v1.AuthService/Register"
+        _, _, before = scrape(auth_service)
+        register(pb, stub)
+        rpc_error(stub.Register, pb.auth_pb2.RegisterRequest(username="", email="nope", password=""))
+        status, content_type, after = scrape(auth_service)
+        assert status == 200
+        assert content_type.startswith("text/plain; version=0.0.4")
+        assert sample(after, "imageedit_rpc_server_calls_total", method=method, code="OK") == sample(
+            before, "imageedit_rpc_server_calls_total", method=method, code="OK") + 1
+        assert sample(after, "imageedit_rpc_server_calls_total", method=method, code="INVALID_ARGUMENT") == sample(
+            before, "imageedit_rpc_server_calls_total", method=method, code="INVALID_ARGUMENT") + 1
+        assert sample(after, "imageedit_rpc_server_call_duration_seconds_count", method=method) >= 2
+        assert sample(after, "imageedit_db_pool_max_connections", service="auth") >= 1
+        assert PASSWORD not in after
+
+    def test_other_paths_are_not_found(self, auth_service):
+        assert scrape(auth_service, "/")[0] == 404
+        assert scrape(auth_service, "/api/user/")[0] == 404
+        assert scrape(auth_service, "/healthz")[0] == 200
 
 
 # --- Register ------------------------------------------------------------------------------------
@@ -482,14 +534,19 @@ class TestStartupFailures:
         result = run_to_exit(service_environment(database_url, str(tmp_path), AUTH_PORT=value), cwd=str(tmp_path))
         self.assert_one_clear_line(result, "AUTH_PORT")
 
-    @pytest.mark.parametrize(("command", "variable"), [("auth", "AUTH_PORT"), ("gateway", "GATEWAY_PORT")])
+    @pytest.mark.parametrize("value", ["notaport", "70000", "-1"])
+    def test_malformed_metrics_port(self, database_url, tmp_path, value):
+        environment = service_environment(database_url, str(tmp_path), AUTH_PORT=str(free_port()), AUTH_METRICS_PORT=value)
+        self.assert_one_clear_line(run_to_exit(environment, cwd=str(tmp_path)), "AUTH_METRICS_PORT")
+
+    @pytest.mark.parametrize(("command", "variable"), [("auth", "AUTH_PORT"), ("gateway", "GATEWAY_PORT"), ("auth", "AUTH_METRICS_PORT")])
     def test_busy_port(self, database_url, tmp_path, command, variable):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as holder:
             holder.bind(("127.0.0.1", 0))
             holder.listen()
             port = holder.getsockname()[1]
             # The gateway dials auth lazily, so an address with nothing behind it is fine here.
-            environment = service_environment(database_url, str(tmp_path), **{variable: str(port)},
+            environment = service_environment(database_url, str(tmp_path), **{"AUTH_PORT": str(free_port()), variable: str(port)},
                                               AUTH_ADDRESS=f"127.0.0.1:{free_port()}")
             result = run_to_exit(environment, cwd=str(tmp_path), command=command)
         self.assert_one_clear_line(result, f"127.0.0.1:{port} is already in use", variable)

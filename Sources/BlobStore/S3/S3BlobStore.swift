@@ -23,9 +23,12 @@ public struct S3BlobStore: BlobStore {
     let endpoint: Endpoint
     private let signer: SigV4Signer
     private let http: CurlHTTPClient
+    private let metrics: BackendMetrics
 
     /// Throws ``BlobStoreError/Kind/invalidArgument`` when the bucket name or endpoint URL is malformed.
-    public init(configuration: S3Configuration, httpClient: CurlHTTPClient) throws(BlobStoreError) {
+    /// Every attempt is counted and timed in `metrics` (backend `s3`, operation = HTTP method).
+    public init(configuration: S3Configuration, httpClient: CurlHTTPClient,
+                metrics: BackendMetrics = BackendMetrics(backend: "s3")) throws(BlobStoreError) {
         self.configuration = configuration
         self.endpoint = try Self.endpoint(for: configuration)
         self.signer = SigV4Signer(
@@ -33,6 +36,7 @@ public struct S3BlobStore: BlobStore {
                                           sessionToken: configuration.sessionToken),
             region: configuration.region)
         self.http = httpClient
+        self.metrics = metrics
     }
 
     static func endpoint(for configuration: S3Configuration) throws(BlobStoreError) -> Endpoint {
@@ -180,11 +184,14 @@ public struct S3BlobStore: BlobStore {
                 SigV4Request(method: method, host: endpoint.host, path: path, query: query, headers: headers, payloadHash: payloadHash),
                 at: .now)
             let failure: String
+            let started = ContinuousClock.now
             do {
                 let response = try await http.send(HTTPRequest(method: method, url: url, headers: signed.headers, body: body, timeout: timeout))
+                metrics.record(operation: method, status: response.status, duration: .now - started)
                 guard response.status >= 500 else { return response }
                 failure = S3ErrorMapping.error(status: response.status, body: response.body, what: what).detail
             } catch let error as HTTPClientError {
+                metrics.record(operation: method, status: nil, duration: .now - started)
                 if case .responseTooLarge = error {
                     throw BlobStoreError(.internal, detail: "S3 \(what): \(S3ErrorMapping.describe(error))")
                 }
