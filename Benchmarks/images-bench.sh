@@ -42,7 +42,7 @@
 #   OUT               results folder [results/images-<timestamp>]
 #   KEEP_DATA         1: keep the local blob store under OUT/data (GBs after `upload`) [unset]
 #   SERVICE_ENV       extra NAME=VALUE words for the four services, e.g. "MALLOC_ARENA_MAX=2" []
-#   BENCH_PRIO        a scheduling prefix for the four services and wrk, e.g. "chrt -r 10"
+#   BENCH_PRIO        a scheduling prefix for the four services, moto, the fake and wrk, e.g. "chrt -r 10"
 #                     (real-time round-robin; PostgreSQL's postmaster and the backends it forks
 #                     get the same policy): on a machine busy with other people's builds, the
 #                     figures of a quiet machine. Others keep ~5 % of each core meanwhile [none]
@@ -216,7 +216,7 @@ remote_storage_env=() remote_edit_env=()
 
 start_remote_backends() {
     log "starting moto S3 (port $MOTO_PORT) and the fake OpenAI"
-    "$PYTHON" "$ROOT/scripts/moto_server.py" --port "$MOTO_PORT" --env-file "$OUT/moto.env" >"$OUT/moto.log" 2>&1 &
+    ${PRIO[@]+"${PRIO[@]}"} "$PYTHON" "$ROOT/scripts/moto_server.py" --port "$MOTO_PORT" --env-file "$OUT/moto.env" >"$OUT/moto.log" 2>&1 &
     MOTO_PID=$!
     for _ in $(seq 300); do [[ -s "$OUT/moto.env" ]] && port_busy "$MOTO_PORT" && break; kill -0 "$MOTO_PID" 2>/dev/null || break; sleep 0.1; done
     [[ -s "$OUT/moto.env" ]] || { tail "$OUT/moto.log" >&2; die "moto did not start"; }
@@ -227,7 +227,7 @@ start_remote_backends() {
         AWS_SECRET_ACCESS_KEY="$(s3 SECRET_ACCESS_KEY)" AWS_ENDPOINT_URL="$(s3 ENDPOINT)" AWS_S3_REGION_NAME="${region:-us-east-1}")
     local key="sk-bench-$TAG"
     # A coprocess, to read its first line (`PORT n`); bash sets FAKE_PID to its pid.
-    coproc FAKE { exec "$PYTHON" "$ROOT/Tests/fakes/fake_openai.py" 0 --api-key "$key" 2>"$OUT/fake_openai.log"; }
+    coproc FAKE { exec ${PRIO[@]+"${PRIO[@]}"} "$PYTHON" "$ROOT/Tests/fakes/fake_openai.py" 0 --api-key "$key" 2>"$OUT/fake_openai.log"; }
     local line fake_port
     read -r -t 30 line <&"${FAKE[0]}" || die "the fake OpenAI did not start"
     fake_port=${line#PORT }
@@ -458,7 +458,10 @@ fi
 if wants upload-remote; then
     start_remote_backends
     start_services remote
-    BENCH_TOKEN=$(token_for uploader 2>/dev/null || { register remote; token_for remote; })
+    # Its own user: `die` inside `$(token_for uploader)` would end that subshell, not fall back,
+    # when upload-remote runs alone (LOADS=upload-remote) and `uploader` was never registered.
+    register remote
+    BENCH_TOKEN=$(token_for remote)
     upload_once "$BENCH_TOKEN" "$IMAGE"
     BENCH_IMAGE=$IMAGE run_load upload-remote "$HERE/scripts/images-upload.lua" "$REMOTE_SECONDS"
     stop_services
