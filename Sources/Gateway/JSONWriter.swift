@@ -26,14 +26,28 @@ enum JSONWriter {
     }
 
     private static func write(_ value: Any, into output: inout [UInt8]) -> Bool {
+        // Containers first, and no cast to a class (`as NSNull`) for Swift values: on Linux such
+        // a cast bridges the value to Foundation first (a whole dictionary, recursively), which
+        // cost more than the writing itself. Metatype checks do not bridge.
         switch value {
+        case let object as [String: Any]:
+            return writeObject(object, into: &output)
+        case let array as [Any]:
+            output.append(UInt8(ascii: "["))
+            for (index, element) in array.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                guard write(element, into: &output) else { return false }
+            }
+            output.append(UInt8(ascii: "]"))
+        case let text as String:
+            writeString(text, into: &output)
         case _ where type(of: value) is NSNumber.Type:
             // An actual NSNumber (from a parsed body): whether it is a Bool is not reliably
             // visible through casts on every platform, so leave it to JSONSerialization. (A
             // Swift Int's dynamic type is Int, so this does not catch Swift numbers.)
             return false
-        case let text as String:
-            writeString(text, into: &output)
+        case _ where type(of: value) is NSNull.Type:
+            output.append(contentsOf: nullBytes)
         case let text as Substring:
             writeString(String(text), into: &output)
         case let flag as Bool:
@@ -62,17 +76,6 @@ enum JSONWriter {
             return writeDouble(number, into: &output)
         case let number as Float:
             return writeDouble(Double(number), into: &output)
-        case is NSNull:
-            output.append(contentsOf: nullBytes)
-        case let object as [String: Any]:
-            return writeObject(object, into: &output)
-        case let array as [Any]:
-            output.append(UInt8(ascii: "["))
-            for (index, element) in array.enumerated() {
-                if index > 0 { output.append(UInt8(ascii: ",")) }
-                guard write(element, into: &output) else { return false }
-            }
-            output.append(UInt8(ascii: "]"))
         default:
             return false
         }
