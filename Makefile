@@ -23,7 +23,7 @@ MOTO_PORT   ?= 54340
 
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help deps build test test-swift test-interop generate run bench fuzz clean
+.PHONY: help deps build test test-swift test-interop schemathesis generate openapi run bench fuzz clean
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "; print "usage: make <target>\n"} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -34,7 +34,7 @@ deps: ## Install missing system and Python packages (scripts/install-deps.sh; qu
 build: deps ## Build everything (debug), tests included
 	$(SWIFT_BUILD) --build-tests
 
-test: deps ## Everything CI runs: build, start PostgreSQL and a local S3 (moto), Swift tests, the Python interop suite, stop
+test: deps ## Everything CI runs: build, start PostgreSQL and a local S3 (moto), Swift tests, the Python interop suite, schemathesis, stop
 	@failed=""; \
 	$(MAKE) --no-print-directory build || { echo "make test: build failed" >&2; exit 1; }; \
 	trap 'bash scripts/pg.sh stop pg-test; bash scripts/moto.sh stop' EXIT; \
@@ -42,6 +42,7 @@ test: deps ## Everything CI runs: build, start PostgreSQL and a local S3 (moto),
 	bash scripts/moto.sh start $(MOTO_PORT) >/dev/null || { echo "make test: could not start moto (S3)" >&2; exit 1; }; \
 	$(MAKE) --no-print-directory test-swift SKIP_BUILD=1 || failed="$$failed test-swift"; \
 	$(MAKE) --no-print-directory test-interop SKIP_BUILD=1 || failed="$$failed test-interop"; \
+	$(MAKE) --no-print-directory schemathesis SKIP_BUILD=1 || failed="$$failed schemathesis"; \
 	if [ -n "$$failed" ]; then echo "make test: FAILED:$$failed" >&2; exit 1; fi; \
 	echo "make test: all parts passed"
 
@@ -63,6 +64,16 @@ ifndef SKIP_BUILD
 endif
 	TEST_DATABASE_URL=$$(bash scripts/pg.sh start pg-test) RPC_INTEROP=$(RPC_INTEROP) IMAGEEDIT=$(IMAGEEDIT) \
 		$(PYTHON) -m pytest Tests/interop -p no:cacheprovider -ra $(PYTEST_ARGS)
+
+schemathesis: ## The live gateway against its OpenAPI document (scripts/schemathesis.sh; starts and stops its own PostgreSQL and services)
+ifndef SKIP_BUILD
+	@bash scripts/install-deps.sh
+	$(SWIFT_BUILD) --product imageedit
+endif
+	IMAGEEDIT=$(IMAGEEDIT) bash scripts/schemathesis.sh
+
+openapi: ## Re-embed Sources/Gateway/OpenAPI/openapi.yaml after editing it (scripts/gen-openapi.py)
+	$(PYTHON) scripts/gen-openapi.py
 
 generate: ## Regenerate Swift code from proto/ (scripts/generate.sh)
 	@if [ -f scripts/generate.sh ]; then bash scripts/generate.sh; \

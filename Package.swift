@@ -62,7 +62,7 @@ let package = Package(
         .target(
             name: "RPCNIO",
             dependencies: [
-                "RPCCore", "HTTP2",
+                "RPCCore", "HTTP2", "OpenSSLCrypto",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -134,6 +134,8 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            // The OpenAPI source; scripts/gen-openapi.py embeds it in OpenAPIDocument+Generated.swift.
+            exclude: ["OpenAPI/openapi.yaml"],
             swiftSettings: strictSettings),
 
         .target(
@@ -169,7 +171,7 @@ let package = Package(
         .executableTarget(name: "protogen", dependencies: ["ProtoGenCore"], swiftSettings: strictSettings),
         .executableTarget(
             name: "rpc-interop",
-            dependencies: ["RPCNIO", "RPCCore", "InteropAPI", "GRPCHealth"],
+            dependencies: ["RPCNIO", "RPCCore", "InteropAPI", "GRPCHealth", "OpenSSLCrypto"],
             swiftSettings: strictSettings),
 
         // Test support: messages generated from proto/imageedit/testing/v1/wire_test.proto.
@@ -188,7 +190,7 @@ let package = Package(
         .testTarget(name: "ProtoGenTests", dependencies: ["ProtoGenCore"]),
         .testTarget(name: "RPCCoreTests", dependencies: ["RPCCore", "ProtoWire", "GRPCHealth", "InteropAPI"]),
         .testTarget(name: "HTTP2Tests", dependencies: ["HTTP2"]),
-        .testTarget(name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto"]),
+        .testTarget(name: "OpenSSLCryptoTests", dependencies: ["OpenSSLCrypto", "TestSupport"]),
         .testTarget(
             name: "BlobStoreTests",
             dependencies: [
@@ -220,7 +222,7 @@ let package = Package(
         .testTarget(
             name: "RPCNIOTests",
             dependencies: [
-                "RPCNIO", "RPCCore", "HTTP2", "InteropAPI", "GRPCHealth",
+                "RPCNIO", "RPCCore", "HTTP2", "InteropAPI", "GRPCHealth", "OpenSSLCrypto", "TestSupport",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]),
     ]

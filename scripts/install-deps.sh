@@ -2,10 +2,12 @@
 # Installs what building and testing need, and nothing when it is already there.
 #
 #   system (apt):  C libraries the shims link (nghttp2, curl, libpq, OpenSSL), pkg-config,
-#                  the nghttp CLI (raw HTTP/2 requests in the interop suite), PostgreSQL
+#                  the nghttp CLI (raw HTTP/2 requests in the interop suite), PostgreSQL,
+#                  the openssl CLI (the TLS tests make their certificates with it)
 #   Python (pip):  grpcio and grpcio-tools (the stock gRPC peer of the interop suite),
 #                  protobuf, pytest, moto[server] (the local S3 of the Swift tests, scripts/moto.sh),
-#                  cryptography (Ed25519: the suite checks token signatures)
+#                  cryptography (Ed25519: the suite checks token signatures),
+#                  schemathesis (scripts/schemathesis.sh: the live gateway against its OpenAPI document)
 #
 # Idempotent and quick on a machine that has everything: each part is checked first
 # (dpkg -s, a Python import), apt-get update runs only when a package is missing.
@@ -17,6 +19,7 @@ APT_PACKAGES=(
     libcurl4-openssl-dev
     libpq-dev
     libssl-dev
+    openssl
     pkg-config
     nghttp2-client
     postgresql
@@ -33,6 +36,8 @@ PIP_REQUIREMENTS=(
     "pytest>=7.4"
     "moto[server]>=5.0"
     "cryptography>=41"
+    # Pinned: its checks and CLI options change between minor versions (4.32.5 runs on Python 3.11).
+    "schemathesis==4.32.5"
 )
 
 log() { printf 'install-deps: %s\n' "$*" >&2; }
@@ -91,17 +96,19 @@ def parse(text):
     return tuple(int(part) for part in text.split(".")[:3] if part.isdigit())
 
 for requirement in sys.argv[1:]:
-    name, _, minimum = requirement.partition(">=")
+    exact = "==" in requirement
+    name, _, wanted = requirement.partition("==" if exact else ">=")
     name = name.split("[")[0]  # "moto[server]": the extra's own packages are checked by import below
     try:
         installed = version(name)
     except PackageNotFoundError:
         sys.exit(1)
-    if parse(installed) < parse(minimum):
+    if parse(installed) < parse(wanted) or (exact and parse(installed) != parse(wanted)):
         sys.exit(1)
 import grpc, grpc_tools.protoc, google.protobuf, pytest  # noqa: F401  (they must import, too)
 import botocore, moto.server, werkzeug  # noqa: F401,E401  (moto.server needs the [server] extra)
 from cryptography.hazmat.primitives.asymmetric import ed25519  # noqa: F401
+import schemathesis, yaml  # noqa: F401,E401
 PY
 }
 

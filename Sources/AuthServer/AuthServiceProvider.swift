@@ -54,6 +54,14 @@ public final class AuthServiceProvider: AuthService {
         guard request.password.unicodeScalars.count <= AccountRules.maxPasswordLength, !request.password.isEmpty else {
             throw Self.badCredentials
         }
+        // No stored username or email holds a NUL (the rules refuse them), and PostgreSQL could
+        // not look one up: such an identifier matches nobody.
+        switch request.identifier {
+        case .email(let text)?, .username(let text)?:
+            if text.utf8.contains(0) { throw Self.badCredentials }
+        case nil:
+            break
+        }
         let record: UserRecord?
         switch request.identifier {
         case .email(let email)?:

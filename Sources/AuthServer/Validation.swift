@@ -31,7 +31,9 @@ public enum AccountRules {
         let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
         guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty && $0.count <= 63 && !$0.hasPrefix("-") && !$0.hasSuffix("-") }),
               domain.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || $0.properties.numericType != nil || $0 == "-" || $0 == "." }),
-              parts[0].unicodeScalars.allSatisfy({ !$0.properties.isWhitespace && $0 != "," && $0 != "<" && $0 != ">" && $0 != "\"" }),
+              parts[0].unicodeScalars.allSatisfy({
+                  !$0.properties.isWhitespace && $0.properties.generalCategory != .control && $0 != "," && $0 != "<" && $0 != ">" && $0 != "\""
+              }),
               !parts[0].hasPrefix("."), !parts[0].hasSuffix("."), !parts[0].contains("..")
         else { throw invalid("email is not a valid address") }
         return email

@@ -33,10 +33,14 @@ struct AuthRoutes {
     func login(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         let body = try await JSONObject.read(request, limit: settings.maxJSONBodyBytes)
         let password = try body.requiredString("password")
+        // Both are read (and type-checked) before choosing: a malformed field is a 400 even when
+        // the other one would do.
+        let email = try body.string("email")
+        let username = try body.string("username")
         let identifier: LoginRequest.Identifier
-        if let email = try body.string("email"), !email.isEmpty {
+        if let email, !email.isEmpty {
             identifier = .email(email)
-        } else if let username = try body.string("username"), !username.isEmpty {
+        } else if let username, !username.isEmpty {
             identifier = .username(username)
         } else {
             throw APIError.badRequest("email or username is required")

@@ -79,6 +79,9 @@ public func buildGatewayRouter(settings: GatewaySettings, dependencies: GatewayD
     ImageRoutes(settings: settings, dependencies: dependencies, auth: auth).register(on: router)
     HealthRoutes(settings: settings, checks: dependencies.readinessChecks).register(on: router)
     if let render = dependencies.metricsText { MetricsRoute(render: render).register(on: router) }
+    SchemaRoutes().register(on: router)
+    // Last: it sees only the requests no route took (see MethodNotAllowedMiddleware).
+    router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
     return router
 }
 

@@ -68,8 +68,9 @@ struct ImageRoutes {
         let page = try positiveInteger(request.uri.queryParameters["page"].map(String.init), name: "page") ?? 1
         let pageSize = try positiveInteger(request.uri.queryParameters["page_size"].map(String.init), name: "page_size") ?? 10
         guard pageSize <= 100 else { throw APIError.badRequest("page_size must be at most 100") }
-        let offset = (page - 1) * pageSize
-        guard offset <= Int(UInt32.max) else { throw APIError.notFound }
+        // A page far past any real one (up to Int.max) must not overflow the multiplication.
+        let (offset, overflow) = (page - 1).multipliedReportingOverflow(by: pageSize)
+        guard !overflow, offset <= Int(UInt32.max) else { throw APIError(status: .notFound, code: "not_found", message: "Invalid page") }
         let response = try await dependencies.storage.listImages(
             ListImagesRequest(pageSize: UInt32(pageSize), offset: UInt32(offset)),
             context: rpcContext(context, settings: settings, bearer: user.accessToken))

@@ -45,10 +45,13 @@ struct JSONObject {
         return fields
     }
 
-    /// A string field; `nil` when absent or null. A present field of another type is a 400.
+    /// A string field; `nil` when absent or null. A present field of another type, or one
+    /// holding a NUL character (which Django REST framework refuses too, and PostgreSQL cannot
+    /// store), is a 400.
     func string(_ name: String) throws -> String? {
         guard let value = fields[name], !(value is NSNull) else { return nil }
         guard let text = value as? String else { throw APIError.badRequest("\(name) must be a string") }
+        guard !text.utf8.contains(0) else { throw APIError.badRequest("\(name) must not contain NUL characters") }
         return text
     }
 

@@ -17,12 +17,14 @@ struct MultipartForm {
 
     subscript(_ name: String) -> Part? { parts[name] }
 
-    /// A text field, decoded as UTF-8 (a field that is not valid UTF-8 is a 400).
+    /// A text field, decoded as UTF-8 (a field that is not valid UTF-8, or holds a NUL
+    /// character, is a 400).
     func text(_ name: String) throws -> String? {
         guard let part = parts[name] else { return nil }
         guard let text = String(validating: part.data, as: UTF8.self) else {
             throw APIError.badRequest("\(name) must be UTF-8 text")
         }
+        guard !part.data.contains(0) else { throw APIError.badRequest("\(name) must not contain NUL characters") }
         return text
     }
 

@@ -7,9 +7,9 @@ import ServiceConfig
 
 /// An authenticator for a service other than auth: it verifies access tokens locally with the
 /// keys it fetches from the auth service (one `GetVerificationKeys` call, repeated only when a
-/// token names an unknown key).
-func remoteAuthenticator(_ common: CommonSettings, metrics: ProcessMetrics) -> AccessAuthenticator {
-    let auth = AuthServiceClient(transport: metrics.metered(HTTP2ClientTransport(host: common.authAddress.host, port: common.authAddress.port)))
+/// token names an unknown key). Throws when the TLS files cannot be used.
+func remoteAuthenticator(_ common: CommonSettings, metrics: ProcessMetrics) throws(ConfigError) -> AccessAuthenticator {
+    let auth = AuthServiceClient(transport: metrics.metered(try internalClient(common.authAddress, common)))
     let timeout = common.rpcTimeout
     return AccessAuthenticator {
         let response = try await auth.getVerificationKeys(GetVerificationKeysRequest(), context: RPCContext.timeout(timeout))

@@ -89,6 +89,7 @@ public func startAuthService(_ environment: ConfigEnvironment, port: Int? = nil,
     registry.register(contentsOf: health.serverMethods)
     var configuration = RPCServer.Configuration(host: settings.common.bindHost, port: port ?? settings.common.authPort)
     configuration.onCallFinished = callObserver(logger, metrics: metrics)
+    try useServerTLS(&configuration, settings.common, logger: logger)
     let server = RPCServer(configuration: configuration, registry: registry)
     let bound: Int
     let listener: (MetricsHTTPServer, Int)?

@@ -62,13 +62,14 @@ public func startEditService(_ environment: ConfigEnvironment, port: Int? = nil,
     limits.maxBytes = settings.maxImageBytes
     let workers = ImageWorkers(processor: ImageProcessor(limits: limits), threads: settings.imageThreads)
     let backend = try makeEditBackend(environment, workers: workers, logger: logger, metrics: metrics)
-    let provider = EditServiceProvider(authenticator: remoteAuthenticator(settings.common, metrics: metrics), backend: backend, workers: workers)
+    let provider = EditServiceProvider(authenticator: try remoteAuthenticator(settings.common, metrics: metrics), backend: backend, workers: workers)
     let health = HealthProvider(services: [EditServiceMethods.serviceName], status: .serving)
     var registry = ServiceRegistry()
     registry.register(contentsOf: provider.serverMethods)
     registry.register(contentsOf: health.serverMethods)
     var configuration = RPCServer.Configuration(host: settings.common.bindHost, port: port ?? settings.common.editPort)
     configuration.onCallFinished = callObserver(logger, metrics: metrics)
+    try useServerTLS(&configuration, settings.common, logger: logger)
     let server = RPCServer(configuration: configuration, registry: registry)
     let bound: Int
     let listener: (MetricsHTTPServer, Int)?

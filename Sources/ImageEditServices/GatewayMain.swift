@@ -43,7 +43,7 @@ public func makeGateway(_ environment: ConfigEnvironment, port: Int? = nil, logg
                         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
     var settings = try GatewayServiceSettings(environment)
     if let port { settings.gateway.port = port }
-    let authTransport = metrics.metered(HTTP2ClientTransport(host: settings.common.authAddress.host, port: settings.common.authAddress.port))
+    let authTransport = metrics.metered(try internalClient(settings.common.authAddress, settings.common))
     let auth = AuthServiceClient(transport: authTransport)
     let authHealth = HealthClient(transport: authTransport)
     let timeout = settings.common.rpcTimeout
@@ -51,9 +51,8 @@ public func makeGateway(_ environment: ConfigEnvironment, port: Int? = nil, logg
         let response = try await auth.getVerificationKeys(GetVerificationKeysRequest(), context: RPCContext.timeout(timeout))
         return try response.keys.filter { $0.algorithm == "EdDSA" }.map { try Ed25519.PublicKey(rawRepresentation: $0.publicKey) }
     }
-    let storageTransport = metrics.metered(
-        HTTP2ClientTransport(host: settings.common.storageAddress.host, port: settings.common.storageAddress.port))
-    let editTransport = metrics.metered(HTTP2ClientTransport(host: settings.common.editAddress.host, port: settings.common.editAddress.port))
+    let storageTransport = metrics.metered(try internalClient(settings.common.storageAddress, settings.common))
+    let editTransport = metrics.metered(try internalClient(settings.common.editAddress, settings.common))
     let storageHealth = HealthClient(transport: storageTransport)
     let editHealth = HealthClient(transport: editTransport)
     let dependencies = GatewayDependencies(

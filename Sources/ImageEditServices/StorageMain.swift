@@ -80,7 +80,7 @@ public func startStorageService(_ environment: ConfigEnvironment, port: Int? = n
     let records = PostgresImageRecordStore(pool: pool)
     try await migrateWithRetry(logger: logger) { try await records.migrate() }
     let provider = StorageServiceProvider(
-        records: records, blobs: blobs, authenticator: remoteAuthenticator(settings.common, metrics: metrics),
+        records: records, blobs: blobs, authenticator: try remoteAuthenticator(settings.common, metrics: metrics),
         urlSigner: try URLSigner(secret: signingSecret), settings: settings.storage, logger: logger)
     let health = HealthProvider(services: [StorageServiceMethods.serviceName], status: .serving, dependencies: [
         DependencyHealth.database(pool, service: "storage", logger: logger, metrics: metrics),
@@ -91,6 +91,7 @@ public func startStorageService(_ environment: ConfigEnvironment, port: Int? = n
     registry.register(contentsOf: health.serverMethods)
     var configuration = RPCServer.Configuration(host: settings.common.bindHost, port: port ?? settings.common.storagePort)
     configuration.onCallFinished = callObserver(logger, metrics: metrics)
+    try useServerTLS(&configuration, settings.common, logger: logger)
     let server = RPCServer(configuration: configuration, registry: registry)
     let bound: Int
     let listener: (MetricsHTTPServer, Int)?

@@ -68,14 +68,22 @@ public final class PostgresConnection {
     }
 
     /// Runs one statement with `$1`, `$2`, … bound to `parameters`.
+    ///
+    /// A `.text` parameter holding a NUL character is refused (a `.query` error with SQLSTATE
+    /// 22021, as the server reports it): PostgreSQL text cannot hold NUL, and libpq would read
+    /// the C string only up to it, silently binding a shorter value. Callers validate first.
     @discardableResult
     public func query(_ sql: String, _ parameters: [PostgresValue] = []) throws(PostgresError) -> PostgresRows {
         var storage: [[UInt8]?] = []
         var formats: [Int32] = []
         storage.reserveCapacity(parameters.count)
-        for parameter in parameters {
+        for (index, parameter) in parameters.enumerated() {
             switch parameter {
-            case .text(let text): storage.append(Array(text.utf8) + [0]); formats.append(0)
+            case .text(let text):
+                guard !text.utf8.contains(0) else {
+                    throw PostgresError(kind: .query, sqlState: "22021", message: "text parameter $\(index + 1) contains a NUL character")
+                }
+                storage.append(Array(text.utf8) + [0]); formats.append(0)
             case .int(let value): storage.append(Array(String(value).utf8) + [0]); formats.append(0)
             case .bool(let value): storage.append(Array((value ? "t" : "f").utf8) + [0]); formats.append(0)
             case .bytes(let bytes): storage.append(bytes); formats.append(1)

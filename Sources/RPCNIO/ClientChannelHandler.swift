@@ -1,5 +1,6 @@
 import HTTP2
 import NIOCore
+import OpenSSLCrypto
 import RPCCore
 
 /// The client side of one HTTP/2 connection on a SwiftNIO channel: starts unary calls as
@@ -20,15 +21,19 @@ final class ClientChannelHandler: ChannelInboundHandler, HTTP2SessionDelegate {
 
     private let session: HTTP2Session
     private let authority: String
+    private let scheme: String
     private let maxMessageSize: Int
     private var channelContext: ChannelHandlerContext?
     private var calls: [Int32: PendingCall] = [:]
     private var streamsByCall: [UInt64: Int32] = [:]
     /// Set once the peer sent GOAWAY or the connection failed: no new calls start here.
     private(set) var isDraining = false
+    /// Why the connection failed, when the reason is worth telling the caller (a TLS error).
+    private(set) var failure: RPCError?
 
-    init(authority: String, maxMessageSize: Int, settings: HTTP2Session.Settings) throws(HTTP2Error) {
+    init(authority: String, scheme: String = "http", maxMessageSize: Int, settings: HTTP2Session.Settings) throws(HTTP2Error) {
         self.authority = authority
+        self.scheme = scheme
         self.maxMessageSize = maxMessageSize
         self.session = try HTTP2Session(role: .client, settings: settings)
         session.delegate = self
@@ -44,11 +49,11 @@ final class ClientChannelHandler: ChannelInboundHandler, HTTP2SessionDelegate {
     /// Starts a call. The promise is completed with the response or an ``RPCError``.
     func startCall(callID: UInt64, path: String, request: [UInt8], context: RPCContext, promise: EventLoopPromise<ClientResponse>) {
         guard isUsable, let channelContext else {
-            promise.fail(RPCError(code: .unavailable, message: "Connection is closing"))
+            promise.fail(failure ?? RPCError(code: .unavailable, message: "Connection is closing"))
             return
         }
         var headers = [
-            HTTP2Header(":method", "POST"), HTTP2Header(":scheme", "http"),
+            HTTP2Header(":method", "POST"), HTTP2Header(":scheme", scheme),
             HTTP2Header(":path", path), HTTP2Header(":authority", authority),
             HTTP2Header("content-type", GRPCHeaders.contentType), HTTP2Header("te", "trailers"),
             HTTP2Header("user-agent", "imageedit-rpc/1.0"),
@@ -106,7 +111,7 @@ final class ClientChannelHandler: ChannelInboundHandler, HTTP2SessionDelegate {
 
     func channelInactive(context: ChannelHandlerContext) {
         isDraining = true
-        failAll(RPCError(code: .unavailable, message: "Connection closed"))
+        failAll(failure ?? RPCError(code: .unavailable, message: "Connection closed"))
         context.fireChannelInactive()
     }
 
@@ -129,7 +134,13 @@ final class ClientChannelHandler: ChannelInboundHandler, HTTP2SessionDelegate {
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         isDraining = true
-        failAll(RPCError(code: .unavailable, message: "Connection failed"))
+        if let error = error as? TLSError {
+            let failure = RPCError(code: .unavailable, message: "TLS error from \(authority): \(error.reason)")
+            self.failure = failure
+            failAll(failure)
+        } else {
+            failAll(RPCError(code: .unavailable, message: "Connection failed"))
+        }
         context.close(promise: nil)
     }
 

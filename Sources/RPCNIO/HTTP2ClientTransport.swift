@@ -2,9 +2,12 @@ public import HTTP2
 public import NIOCore
 import NIOConcurrencyHelpers
 public import NIOPosix
+public import OpenSSLCrypto
 public import RPCCore
 
-/// A gRPC client transport over cleartext HTTP/2 to one `host:port`.
+/// A gRPC client transport over HTTP/2 to one `host:port`: cleartext (h2c), or TLS with ALPN
+/// `h2` when ``Configuration/tls`` is set, verifying the server's certificate against the
+/// context's CA and the `host` dialled (a DNS name, also sent as SNI, or an IP address).
 ///
 /// It keeps one connection and runs every call on it as its own stream. The connection is made
 /// on first use; when it closes, or the server sends GOAWAY, the next call makes a new one, so a
@@ -19,6 +22,12 @@ public final class HTTP2ClientTransport: ClientTransport, Sendable {
         public var connectTimeout: Duration = .seconds(5)
         /// HTTP/2 settings advertised to the server.
         public var http2 = HTTP2Session.Settings()
+        /// When set, connections use TLS (a client context: the CA that signs servers, and for
+        /// mutual TLS this client's certificate). A failed handshake fails the call with
+        /// `UNAVAILABLE` and OpenSSL's reason; when `nil`, cleartext h2c.
+        public var tls: TLSContext?
+        /// How long the TLS handshake may take after the TCP connection is made.
+        public var tlsHandshakeTimeout: Duration = .seconds(10)
 
         public init() {}
     }
@@ -111,6 +120,7 @@ public final class HTTP2ClientTransport: ClientTransport, Sendable {
 
     /// The current connection if it can take a new call, else a new one.
     private func usableConnection(deadline: ContinuousClock.Instant?) async throws(RPCError) -> Connection {
+        var lastFailure: RPCError?
         for _ in 0..<2 {
             let current = state.withLockedValue { state -> EventLoopFuture<Connection>? in
                 guard !state.isClosed else { return nil }
@@ -123,15 +133,22 @@ public final class HTTP2ClientTransport: ClientTransport, Sendable {
             let connection: Connection
             do {
                 connection = try await future.get()
+            } catch let error as TLSError {
+                forget(future)
+                throw RPCError(code: .unavailable, message: "TLS handshake with \(host):\(port) failed: \(error.reason)")
             } catch {
                 forget(future)
                 throw RPCError(code: .unavailable, message: "Cannot connect to \(host):\(port)")
             }
-            let usable = try? await connection.channel.eventLoop.submit { connection.handler.value.isUsable }.get()
-            if usable == true { return connection }
+            let status = try? await connection.channel.eventLoop.submit {
+                (usable: connection.handler.value.isUsable, failure: connection.handler.value.failure)
+            }.get()
+            if status?.usable == true { return connection }
+            // A server that refuses us after the handshake (mutual TLS under TLS 1.3) says why.
+            lastFailure = status?.failure ?? lastFailure
             forget(future)
         }
-        throw RPCError(code: .unavailable, message: "Cannot connect to \(host):\(port)")
+        throw lastFailure ?? RPCError(code: .unavailable, message: "Cannot connect to \(host):\(port)")
     }
 
     private func forget(_ future: EventLoopFuture<Connection>) {
@@ -145,18 +162,37 @@ public final class HTTP2ClientTransport: ClientTransport, Sendable {
         let maxMessageSize = configuration.maxMessageSize
         let settings = configuration.http2
         let timeout = configuration.connectTimeout
+        let tls = configuration.tls
+        let handshakeTimeout = TimeAmount(configuration.tlsHandshakeTimeout)
+        let host = self.host
+        // Each channel's handshake (happy eyeballs may try several), set by the initializer and
+        // awaited before the connection is used, so a handshake that fails (and closes the
+        // channel) reports its TLSError whenever it happens.
+        let handshakes = NIOLockedValueBox<[ObjectIdentifier: EventLoopFuture<Void>]>([:])
         let bootstrap = ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.milliseconds(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let handler = try ClientChannelHandler(authority: authority, maxMessageSize: maxMessageSize, settings: settings)
+                    if let tls {
+                        let session = try TLSSession(context: tls, serverName: host)
+                        let tlsHandler = TLSHandler(session: session, handshakeTimeout: handshakeTimeout)
+                        try channel.pipeline.syncOperations.addHandler(tlsHandler)
+                        if let future = tlsHandler.handshakeFuture {
+                            handshakes.withLockedValue { $0[ObjectIdentifier(channel)] = future }
+                        }
+                    }
+                    let handler = try ClientChannelHandler(
+                        authority: authority, scheme: tls == nil ? "http" : "https", maxMessageSize: maxMessageSize, settings: settings)
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
-        return bootstrap.connect(host: host, port: port).flatMapThrowing { channel in
-            let handler = try channel.pipeline.syncOperations.handler(type: ClientChannelHandler.self)
-            return Connection(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
+        return bootstrap.connect(host: host, port: port).flatMap { channel in
+            let ready = handshakes.withLockedValue { $0[ObjectIdentifier(channel)] } ?? channel.eventLoop.makeSucceededVoidFuture()
+            return ready.flatMapThrowing {
+                let handler = try channel.pipeline.syncOperations.handler(type: ClientChannelHandler.self)
+                return Connection(channel: channel, handler: NIOLoopBound(handler, eventLoop: channel.eventLoop))
+            }
         }
     }
 }

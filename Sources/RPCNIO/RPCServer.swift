@@ -2,6 +2,7 @@ public import HTTP2
 public import NIOCore
 import NIOConcurrencyHelpers
 public import NIOPosix
+public import OpenSSLCrypto
 public import RPCCore
 
 /// One finished call, as a server reports it to ``RPCServer/Configuration/onCallFinished``.
@@ -47,8 +48,8 @@ final class ServerObserver: Sendable {
     }
 }
 
-/// A gRPC server over cleartext HTTP/2 (h2c, prior knowledge), on SwiftNIO sockets and the
-/// nghttp2 protocol engine.
+/// A gRPC server over HTTP/2 — cleartext (h2c, prior knowledge), or TLS with ALPN `h2` when
+/// ``Configuration/tls`` is set — on SwiftNIO sockets and the nghttp2 protocol engine.
 ///
 /// Serves the unary methods of a ``ServiceRegistry``. Every connection's protocol state lives
 /// on one event loop. Each call's handler runs as a Swift task which, by default, prefers that
@@ -75,6 +76,14 @@ public final class RPCServer: Sendable {
         /// Set it to `false` for handlers that do blocking or long CPU work inline: their
         /// tasks then run on Swift's global concurrent executor and hop back to the loop.
         public var runsHandlersOnEventLoop = true
+        /// When set, every connection speaks TLS with ALPN `h2` (a server context: its
+        /// certificate, and for mutual TLS the client CA); when `nil`, cleartext h2c.
+        public var tls: TLSContext?
+        /// How long a client may take to finish the TLS handshake before it is disconnected.
+        public var tlsHandshakeTimeout: Duration = .seconds(10)
+        /// Called when a client's TLS handshake fails or times out (for logs), with the
+        /// client's address and OpenSSL's reason. Must be fast and thread-safe.
+        public var onTLSHandshakeFailure: (@Sendable (_ peer: String, _ error: TLSError) -> Void)?
 
         public init(host: String = "127.0.0.1", port: Int = 0) {
             self.host = host
@@ -114,6 +123,10 @@ public final class RPCServer: Sendable {
         let registry = self.registry
         let observer = self.observer
         let handlersOnEventLoop = configuration.runsHandlersOnEventLoop
+        let tls = configuration.tls
+        precondition(tls?.role != .client, "RPCServer needs a server TLS context")
+        let handshakeTimeout = TimeAmount(configuration.tlsHandshakeTimeout)
+        let onTLSHandshakeFailure = configuration.onTLSHandshakeFailure
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -122,6 +135,13 @@ public final class RPCServer: Sendable {
             .childChannelInitializer { [weak self] channel in
                 self?.track(channel)
                 return channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        let session = try TLSSession(context: tls)
+                        let peer = channel.remoteAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "unknown"
+                        let report = onTLSHandshakeFailure.map { report in { (error: TLSError) in report(peer, error) } }
+                        try channel.pipeline.syncOperations.addHandler(
+                            TLSHandler(session: session, handshakeTimeout: handshakeTimeout, onHandshakeFailure: report))
+                    }
                     let handler = ServerChannelHandler(
                         registry: registry, configuration: connectionConfiguration, observer: observer,
                         handlersOnEventLoop: handlersOnEventLoop)

@@ -32,6 +32,8 @@ public struct CommonSettings: Sendable {
     public var rpcTimeout: Duration
     /// `debug`, `info`, `warning` or `error`.
     public var logLevel: String
+    /// TLS between the services (TLS_* variables); all off by default.
+    public var tls: TLSSettings
 
     public init(_ environment: ConfigEnvironment) throws(ConfigError) {
         bindHost = environment.string("BIND_HOST", default: "127.0.0.1")
@@ -56,5 +58,6 @@ public struct CommonSettings: Sendable {
         guard ["debug", "info", "warning", "error"].contains(logLevel) else {
             throw ConfigError("LOG_LEVEL", "must be debug, info, warning or error")
         }
+        tls = try TLSSettings(environment)
     }
 }

@@ -251,6 +251,7 @@ public final class StorageServiceProvider: StorageService {
 
     private func validatePrompt(_ prompt: String) throws(RPCError) {
         guard prompt.count <= 1000 else { throw RPCError(code: .invalidArgument, message: "prompt must be at most 1000 characters") }
+        guard !prompt.utf8.contains(0) else { throw RPCError(code: .invalidArgument, message: "prompt must not contain NUL characters") }
     }
 
     private func objectKey(folder: String, kind: String, contentType: String) -> String {

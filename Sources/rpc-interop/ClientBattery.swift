@@ -1,5 +1,6 @@
 import GRPCHealth
 import InteropAPI
+import OpenSSLCrypto
 import RPCCore
 import RPCNIO
 
@@ -18,9 +19,13 @@ struct ClientBattery {
 
     let host: String
     let port: Int
+    /// A client TLS context: dial with TLS and verify the server (nil: cleartext h2c).
+    var tls: TLSContext?
 
     func run() async -> Int32 {
-        let transport = HTTP2ClientTransport(host: host, port: port, configuration: .init())
+        var configuration = HTTP2ClientTransport.Configuration()
+        configuration.tls = tls
+        let transport = HTTP2ClientTransport(host: host, port: port, configuration: configuration)
         let results = Results()
         await checks(transport: transport, results: results)
         await transport.close()

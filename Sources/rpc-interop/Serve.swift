@@ -1,6 +1,7 @@
 import Dispatch
 import GRPCHealth
 import InteropAPI
+import OpenSSLCrypto
 import RPCCore
 import RPCNIO
 import Synchronization
@@ -15,7 +16,8 @@ import Darwin
 
 /// `rpc-interop serve`: InteropService and grpc.health.v1.Health on one RPCServer until
 /// SIGTERM or SIGINT, then a graceful shutdown. Prints `PORT <n>` once listening.
-func serve(host: String, port: Int) async -> Int32 {
+/// With `tls`, the server speaks TLS (ALPN h2).
+func serve(host: String, port: Int, tls: TLSContext? = nil) async -> Int32 {
     let interop = ReferenceInteropService()
     let health = HealthProvider(services: [InteropServiceMethods.serviceName], status: .serving)
 
@@ -26,6 +28,7 @@ func serve(host: String, port: Int) async -> Int32 {
     var configuration = RPCServer.Configuration()
     configuration.host = host
     configuration.port = port
+    configuration.tls = tls
     let server = RPCServer(configuration: configuration, registry: registry)
 
     // Install the handlers before announcing the port, so a signal sent right after

@@ -100,6 +100,9 @@ func bearer(_ token: String) -> RPCContext {
             LoginRequest(identifier: .email("nobody\(name)@example.com"), password: "wrong password"),
             LoginRequest(identifier: .username("nobody\(name)"), password: " padded password "),
             LoginRequest(identifier: .email("\(name)@example.com"), password: "padded password"),  // spaces are part of it
+            // A NUL matches nobody (PostgreSQL would have read the identifier only up to it).
+            LoginRequest(identifier: .email("\(name)@example.com\u{0}x"), password: " padded password "),
+            LoginRequest(identifier: .username("\(name)\u{0}"), password: " padded password "),
         ] {
             do {
                 _ = try await service.login(request, context: RPCContext())

@@ -24,6 +24,21 @@ struct PostgresPoolTests {
         await pool.close()
     }
 
+    /// libpq reads text parameters as C strings: a NUL would silently cut the value short.
+    @Test func aTextParameterWithANulIsRefusedNotTruncated() async throws {
+        do {
+            try await pool.query("SELECT $1::text AS t", [.text("ab\u{0}cd")])
+            Issue.record("expected the NUL to be refused")
+        } catch let error as PostgresError {
+            #expect(error.kind == .query)
+            #expect(error.sqlState == "22021")
+            #expect(error.rpcError.code == .internalError)
+        }
+        // The connection is still good.
+        #expect(try await pool.query("SELECT $1::text AS t", [.text("abcd")]).value("t") == "abcd")
+        await pool.close()
+    }
+
     @Test func queryErrorsCarrySQLStateAndMapToGenericInternal() async throws {
         let table = "t_\(UInt32.random(in: 0...UInt32.max))"
         try await pool.query("CREATE TABLE \(table) (id int PRIMARY KEY)")

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """The reference peer: InteropService and grpc.health.v1.Health on stock grpcio.
 
-Usage: grpcio_interop_server.py PORT [--max-message-bytes N]
+Usage: grpcio_interop_server.py PORT [--max-message-bytes N] [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]]
 
 Serves on 127.0.0.1:PORT (0 picks a free port) and prints `PORT <n>` as its first stdout
 line, then runs until SIGTERM or SIGINT. The semantics follow the comments in
 proto/imageedit/testing/v1/interop.proto; our Swift client runs its battery against this
 server (test_swift_client_to_grpcio_server.py), and the grpcio client battery runs against
-it too (test_grpcio_reference.py), which proves the battery itself.
+it too (test_grpcio_reference.py), which proves the battery itself. With --tls-cert and
+--tls-key it serves TLS (grpcio negotiates ALPN h2); --tls-client-ca makes it require client
+certificates signed by that CA (test_tls.py).
 """
 
 from __future__ import annotations
@@ -104,7 +106,7 @@ class HealthServicer(health_pb2_grpc.HealthServicer):
         return health_pb2.HealthCheckResponse(status=status)
 
 
-def make_server(port: int, max_message_bytes: int) -> tuple[grpc.Server, int]:
+def make_server(port: int, max_message_bytes: int, credentials: grpc.ServerCredentials | None = None) -> tuple[grpc.Server, int]:
     options = [
         ("grpc.max_receive_message_length", max_message_bytes),
         ("grpc.max_send_message_length", max_message_bytes),
@@ -112,7 +114,10 @@ def make_server(port: int, max_message_bytes: int) -> tuple[grpc.Server, int]:
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=100), options=options)
     interop_pb2_grpc.add_InteropServiceServicer_to_server(InteropServicer(), server)
     health_pb2_grpc.add_HealthServicer_to_server(HealthServicer(), server)
-    bound = server.add_insecure_port(f"127.0.0.1:{port}")
+    if credentials is None:
+        bound = server.add_insecure_port(f"127.0.0.1:{port}")
+    else:
+        bound = server.add_secure_port(f"127.0.0.1:{port}", credentials)
     if bound == 0:
         raise SystemExit(f"grpcio_interop_server: could not bind 127.0.0.1:{port}")
     return server, bound
@@ -122,9 +127,19 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("port", type=int, help="port to listen on; 0 picks a free one")
     parser.add_argument("--max-message-bytes", type=int, default=DEFAULT_MAX_MESSAGE_BYTES)
+    parser.add_argument("--tls-cert", help="PEM certificate chain: serve TLS")
+    parser.add_argument("--tls-key", help="PEM private key of --tls-cert")
+    parser.add_argument("--tls-client-ca", help="PEM CA: require client certificates it signed")
     args = parser.parse_args(argv)
 
-    server, port = make_server(args.port, args.max_message_bytes)
+    credentials = None
+    if args.tls_cert or args.tls_key:
+        if not (args.tls_cert and args.tls_key):
+            parser.error("--tls-cert and --tls-key go together")
+        pair = (Path(args.tls_key).read_bytes(), Path(args.tls_cert).read_bytes())
+        client_ca = Path(args.tls_client_ca).read_bytes() if args.tls_client_ca else None
+        credentials = grpc.ssl_server_credentials([pair], root_certificates=client_ca, require_client_auth=client_ca is not None)
+    server, port = make_server(args.port, args.max_message_bytes, credentials)
     server.start()
     print(f"PORT {port}", flush=True)
 
