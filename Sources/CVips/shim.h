@@ -1,6 +1,7 @@
 #ifndef IMAGEEDIT_CVIPS_SHIM_H
 #define IMAGEEDIT_CVIPS_SHIM_H
 #include <vips/vips.h>
+#include <malloc.h>
 
 /* libvips' operations are variadic (optional arguments, NULL-terminated) and cannot be called
  * from Swift: each one we use gets a fixed-argument wrapper here. All return 0 on success and
@@ -8,13 +9,18 @@
 
 static inline int ie_vips_init(void) { return VIPS_INIT("imageedit"); }
 
-/* Decodes a PNG/JPEG/WebP buffer; stops on truncated or corrupt data instead of padding. */
-static inline VipsImage *ie_vips_load_buffer(const void *buf, size_t len) {
-    return vips_image_new_from_buffer(buf, len, "", "access", VIPS_ACCESS_RANDOM,
+/* Decodes a PNG/JPEG/WebP buffer; stops on truncated or corrupt data instead of padding.
+ * VIPS_ACCESS_SEQUENTIAL streams the pixels top to bottom through the pipeline (no decoded
+ * copy of the whole image) and suits pipelines that read rows in order; rotations and
+ * vertical flips need VIPS_ACCESS_RANDOM. */
+static inline VipsImage *ie_vips_load_buffer(const void *buf, size_t len, VipsAccess access) {
+    return vips_image_new_from_buffer(buf, len, "", "access", access,
                                       "fail_on", VIPS_FAIL_ON_ERROR, NULL);
 }
-static inline int ie_vips_pngsave(VipsImage *in, void **buf, size_t *len) {
-    return vips_pngsave_buffer(in, buf, len, "compression", 6, "strip", TRUE, NULL);
+/* PNG with zlib `compression` (0-9) and libpng row `filter` (a VipsForeignPngFilter: one
+ * filter for every row, or VIPS_FOREIGN_PNG_FILTER_ALL to let libpng try each per row). */
+static inline int ie_vips_pngsave(VipsImage *in, void **buf, size_t *len, int compression, VipsForeignPngFilter filter) {
+    return vips_pngsave_buffer(in, buf, len, "compression", compression, "filter", filter, "strip", TRUE, NULL);
 }
 static inline int ie_vips_colourspace(VipsImage *in, VipsImage **out, VipsInterpretation space) {
     return vips_colourspace(in, out, space, NULL);
@@ -26,6 +32,7 @@ static inline int ie_vips_gaussblur(VipsImage *in, VipsImage **out, double sigma
 static inline int ie_vips_sharpen(VipsImage *in, VipsImage **out) { return vips_sharpen(in, out, NULL); }
 static inline int ie_vips_linear1(VipsImage *in, VipsImage **out, double a, double b) { return vips_linear1(in, out, a, b, NULL); }
 static inline int ie_vips_resize(VipsImage *in, VipsImage **out, double scale) { return vips_resize(in, out, scale, NULL); }
+static inline VipsInterpretation ie_vips_interpretation(VipsImage *in) { return vips_image_guess_interpretation(in); }
 static inline int ie_vips_cast_uchar(VipsImage *in, VipsImage **out) { return vips_cast(in, out, VIPS_FORMAT_UCHAR, NULL); }
 static inline int ie_vips_extract_bands(VipsImage *in, VipsImage **out, int first, int n) {
     return vips_extract_band(in, out, first, "n", n, NULL);
@@ -42,6 +49,8 @@ static inline int ie_vips_embed_transparent(VipsImage *in, VipsImage **out, int 
 }
 /* Reads every pixel (forcing a full decode, so truncation is detected). */
 static inline int ie_vips_avg(VipsImage *in, double *out) { return vips_avg(in, out, NULL); }
+/* glibc's malloc arenas (see ImageMemory.limitMallocArenas). Returns 1 on success. */
+static inline int ie_malloc_arena_max(int count) { return mallopt(M_ARENA_MAX, count); }
 static inline void ie_vips_unref(VipsImage *image) { if (image) g_object_unref(image); }
 static inline void ie_vips_free(void *buffer) { g_free(buffer); }
 #endif

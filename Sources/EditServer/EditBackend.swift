@@ -25,8 +25,11 @@ public struct EditOutcome: Sendable {
 
 /// An image editor: OpenAI's images API or the local engine.
 public protocol EditBackend: Sendable {
-    /// Edits a validated image. `side` is the requested output size (256, 512 or 1024).
-    /// Throws ``RPCError``s or errors convertible to them.
+    /// Edits an image whose header passed ``ImageProbe/inspect(_:limits:)`` (format,
+    /// dimensions, pixel limit); its pixels have not been decoded yet, so the backend must
+    /// refuse truncated or corrupt data as ``ImageError/undecodable`` before doing anything
+    /// costly (``ImageProcessor``'s `edit` and `normalizedForModel` do). `side` is the requested
+    /// output size (256, 512 or 1024). Throws ``RPCError``s or errors convertible to them.
     func edit(image: [UInt8], header: ImageHeader, mask: [UInt8]?, prompt: String, side: Int, deadline: ContinuousClock.Instant) async throws -> EditOutcome
 }
 

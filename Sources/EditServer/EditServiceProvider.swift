@@ -35,10 +35,14 @@ public final class EditServiceProvider: EditService {
         }
         let image = request.image
         let mask = request.mask.isEmpty ? nil : request.mask
-        let header = try await workers.run { processor -> ImageHeader in
-            let header = try processor.validate(image)
-            if let mask { try processor.validateMask(mask, matching: header) }
-            return header
+        // The header is checked here (format, dimensions, pixel limit: pure Swift, no pixels
+        // decoded); the backend then decodes the image once and refuses truncated or corrupt
+        // data as `ImageError.undecodable` (both backends go through `ImageProcessor`, which
+        // does so before any network call). A mask is decoded in full here: the local engine
+        // never reads it.
+        let header = try ImageProbe.inspect(image, limits: workers.processor.limits)
+        if let mask {
+            try await workers.run { try $0.validateMask(mask, matching: header) }
         }
         let outputSide = side ?? Self.sizes.values.sorted().first { $0 >= max(header.width, header.height) } ?? 1024
         let deadline = context.deadline ?? .now + .seconds(120)

@@ -49,6 +49,10 @@ public struct GatewaySettings: Sendable {
     public var editTimeout: Duration = .seconds(90)
     /// Largest upload (the whole multipart body).
     public var maxUploadBytes = 25 * 1024 * 1024
+    /// Uploads (create, patch, put) processed at once, from parsing to the stored result;
+    /// others wait, their bodies read, in arrival order. Bounds the memory uploads take in the
+    /// gateway, edit and storage services (see ``ConcurrencyLimit``).
+    public var maxConcurrentUploads = 4
     /// The gateway's public base URL (e.g. `https://images.example.com`), used to make
     /// local-store links absolute; without it the request's Host header is used.
     public var publicBaseURL: String?

@@ -13,6 +13,15 @@ struct ImageRoutes {
     let settings: GatewaySettings
     let dependencies: GatewayDependencies
     let auth: AuthRoutes
+    /// Uploads in progress (``GatewaySettings/maxConcurrentUploads``).
+    let uploads: ConcurrencyLimit
+
+    init(settings: GatewaySettings, dependencies: GatewayDependencies, auth: AuthRoutes) {
+        self.settings = settings
+        self.dependencies = dependencies
+        self.auth = auth
+        self.uploads = ConcurrencyLimit(limit: max(1, settings.maxConcurrentUploads))
+    }
 
     static let defaultPrompt = "Generate an image based on this uploaded image"
 
@@ -34,17 +43,23 @@ struct ImageRoutes {
     func create(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         var context = context
         let user = try await auth.authenticate(request, &context)
-        let form = try await MultipartForm.read(request, limit: settings.maxUploadBytes)
-        guard let image = form["image"], !image.data.isEmpty else {
-            throw APIError.badRequest(form["image"] == nil ? "image is required (a multipart file field named `image`)" : "image is empty")
+        let boundary = try MultipartForm.boundary(of: request)
+        var pending: ByteBuffer? = try await collectBody(request, limit: settings.maxUploadBytes)
+        return try await uploads.run {
+            let collected = pending ?? ByteBuffer()
+            pending = nil  // freed once parsed: the parts are copies
+            let form = try MultipartForm.parse(collected, boundary: boundary)
+            guard let image = form["image"], !image.data.isEmpty else {
+                throw APIError.badRequest(form["image"] == nil ? "image is required (a multipart file field named `image`)" : "image is empty")
+            }
+            let prompt = try prompt(from: form) ?? Self.defaultPrompt
+            let edited = try await edit(image.data, form: form, prompt: prompt, user: user, context: context)
+            let created = try await dependencies.storage.createImage(
+                CreateImageRequest(original: content(edited.original, data: image.data), edited: content(edited.edited, data: edited.editedImage),
+                                   prompt: prompt, backend: edited.backend, model: edited.model, appliedOperations: edited.appliedOperations),
+                context: rpcContext(context, settings: settings, bearer: user.accessToken))
+            return JSONResponse.make(.created, try body(for: created.image, request: request, note: edited.note))
         }
-        let prompt = try prompt(from: form) ?? Self.defaultPrompt
-        let edited = try await edit(image.data, form: form, prompt: prompt, user: user, context: context)
-        let created = try await dependencies.storage.createImage(
-            CreateImageRequest(original: content(edited.original, data: image.data), edited: content(edited.edited, data: edited.editedImage),
-                               prompt: prompt, backend: edited.backend, model: edited.model, appliedOperations: edited.appliedOperations),
-            context: rpcContext(context, settings: settings, bearer: user.accessToken))
-        return JSONResponse.make(.created, try body(for: created.image, request: request, note: edited.note))
     }
 
     func list(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
@@ -95,28 +110,34 @@ struct ImageRoutes {
         var context = context
         let user = try await auth.authenticate(request, &context)
         let id = try imageID(context)
-        let form = try await MultipartForm.read(request, limit: settings.maxUploadBytes)
-        let newImage = form["image"]
-        let newPrompt = try prompt(from: form)
-        guard newImage != nil || newPrompt != nil else { throw APIError.badRequest("Send a new image, a new prompt, or both") }
-        if let newImage, newImage.data.isEmpty { throw APIError.badRequest("image is empty") }
-        let rpc = rpcContext(context, settings: settings, bearer: user.accessToken)
-        // Ownership first: another user's id is a 404 before any work is done.
-        guard let current = try await dependencies.storage.getImage(GetImageRequest(id: id), context: rpc).image else { throw APIError.notFound }
-        let source: [UInt8]
-        if let newImage {
-            source = newImage.data
-        } else {
-            source = try await dependencies.storage.getImageContent(GetImageContentRequest(id: id, version: .original), context: rpc).content?.data ?? []
+        let boundary = try MultipartForm.boundary(of: request)
+        var pending: ByteBuffer? = try await collectBody(request, limit: settings.maxUploadBytes)
+        return try await uploads.run {
+            let collected = pending ?? ByteBuffer()
+            pending = nil  // freed once parsed: the parts are copies
+            let form = try MultipartForm.parse(collected, boundary: boundary)
+            let newImage = form["image"]
+            let newPrompt = try prompt(from: form)
+            guard newImage != nil || newPrompt != nil else { throw APIError.badRequest("Send a new image, a new prompt, or both") }
+            if let newImage, newImage.data.isEmpty { throw APIError.badRequest("image is empty") }
+            let rpc = rpcContext(context, settings: settings, bearer: user.accessToken)
+            // Ownership first: another user's id is a 404 before any work is done.
+            guard let current = try await dependencies.storage.getImage(GetImageRequest(id: id), context: rpc).image else { throw APIError.notFound }
+            let source: [UInt8]
+            if let newImage {
+                source = newImage.data
+            } else {
+                source = try await dependencies.storage.getImageContent(GetImageContentRequest(id: id, version: .original), context: rpc).content?.data ?? []
+            }
+            let prompt = newPrompt ?? current.prompt
+            let edited = try await edit(source, form: form, prompt: prompt, user: user, context: context)
+            let updated = try await dependencies.storage.updateImage(
+                UpdateImageRequest(
+                    id: id, original: newImage.map { content(edited.original, data: $0.data) }, edited: content(edited.edited, data: edited.editedImage),
+                    prompt: newPrompt, backend: edited.backend, model: edited.model, appliedOperations: edited.appliedOperations),
+                context: rpcContext(context, settings: settings, bearer: user.accessToken))
+            return JSONResponse.make(.ok, try body(for: updated.image, request: request, note: edited.note))
         }
-        let prompt = newPrompt ?? current.prompt
-        let edited = try await edit(source, form: form, prompt: prompt, user: user, context: context)
-        let updated = try await dependencies.storage.updateImage(
-            UpdateImageRequest(
-                id: id, original: newImage.map { content(edited.original, data: $0.data) }, edited: content(edited.edited, data: edited.editedImage),
-                prompt: newPrompt, backend: edited.backend, model: edited.model, appliedOperations: edited.appliedOperations),
-            context: rpcContext(context, settings: settings, bearer: user.accessToken))
-        return JSONResponse.make(.ok, try body(for: updated.image, request: request, note: edited.note))
     }
 
     func remove(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {

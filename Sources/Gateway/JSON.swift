@@ -69,9 +69,18 @@ struct JSONObject {
 }
 
 /// The whole request body, at most `limit` bytes; past it, 413 in the API's error shape.
+/// With a `Content-Length`, the body is collected into a buffer of exactly that size (a
+/// declared length over `limit` is refused before reading); without one, the buffer grows as
+/// the body arrives (to the next power of two: up to twice the body).
 func collectBody(_ request: Request, limit: Int) async throws -> ByteBuffer {
     var request = request
     do {
+        if let declared = request.headers[.contentLength], let length = Int(declared), length >= 0 {
+            guard length <= limit else { throw APIError.payloadTooLarge(limit: limit) }
+            var buffer = ByteBufferAllocator().buffer(capacity: length)
+            try await request.body.collect(upTo: limit, into: &buffer)
+            return buffer
+        }
         return try await request.collectBody(upTo: limit)
     } catch let error as HTTPError where error.status == .contentTooLarge {
         throw APIError.payloadTooLarge(limit: limit)
@@ -82,11 +91,19 @@ func collectBody(_ request: Request, limit: Int) async throws -> ByteBuffer {
 
 /// Builds JSON responses.
 enum JSONResponse {
+    /// `object` as the response body (see ``encode(_:)``).
     static func make(_ status: HTTPResponse.Status, _ object: [String: Any], headers: HTTPFields = [:]) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         var headers = headers
         headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: encode(object)))
+    }
+
+    /// `object` as JSON text, keys sorted. Written by ``JSONWriter``; a value it does not
+    /// support goes through `JSONSerialization` as before, and `{}` if that fails too.
+    static func encode(_ object: [String: Any]) -> ByteBuffer {
+        if let bytes = JSONWriter.encode(object) { return ByteBuffer(bytes: bytes) }
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return ByteBuffer(bytes: data)
     }
 
     static func error(_ error: APIError, headers: HTTPFields = [:]) -> Response {

@@ -56,6 +56,7 @@ public final class RunningEditService: Sendable {
 public func startEditService(_ environment: ConfigEnvironment, port: Int? = nil, metricsPort: Int? = nil, logger: Logger,
                              metrics: ProcessMetrics = .shared) async throws -> RunningEditService {
     let settings = try EditSettings(environment)
+    limitMallocArenas()
     var limits = ImageLimits()
     limits.maxPixels = settings.maxImagePixels
     limits.maxBytes = settings.maxImageBytes
@@ -98,4 +99,11 @@ func makeEditBackend(_ environment: ConfigEnvironment, workers: ImageWorkers, lo
                                    metrics: BackendMetrics(backend: "openai", factory: metrics.factory))
     return OpenAIEditBackend(editor: editor,
                              model: configuration.model, workers: workers)
+}
+
+/// Two malloc arenas (``ImageMemory/limitMallocArenas(to:)``) unless the operator set
+/// MALLOC_ARENA_MAX, which glibc has already applied.
+func limitMallocArenas() {
+    guard ProcessInfo.processInfo.environment["MALLOC_ARENA_MAX"] == nil else { return }
+    ImageMemory.limitMallocArenas(to: 2)
 }

@@ -26,6 +26,7 @@ public struct GatewayServiceSettings: Sendable {
         gateway.maxJSONBodyBytes = try environment.int("MAX_JSON_BODY_BYTES", default: 64 * 1024, range: 1024...16 * 1024 * 1024)
         gateway.maxUploadBytes = try environment.int("MAX_UPLOAD_BYTES", default: 25 * 1024 * 1024, range: 1024...200 * 1024 * 1024)
         gateway.editTimeout = .milliseconds(try environment.int("EDIT_TIMEOUT_MS", default: 90_000, range: 1_000...600_000))
+        gateway.maxConcurrentUploads = try environment.int("MAX_CONCURRENT_UPLOADS", default: 4, range: 1...1024)
         if let base = environment["PUBLIC_BASE_URL"] {
             guard base.hasPrefix("http://") || base.hasPrefix("https://") else {
                 throw ConfigError("PUBLIC_BASE_URL", "must start with http:// or https://")

@@ -29,11 +29,24 @@ public enum ImageOperation: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Whether the operation reads its input's rows top to bottom, so the source can be
+    /// decoded as a stream (libvips' sequential access). Rotations and vertical flips read
+    /// the last row first; blur and sharpen read a few rows around each output row, which
+    /// libvips buffers.
+    var readsRowsInOrder: Bool {
+        switch self {
+        case .rotate, .flip: false
+        case .grayscale, .invert, .mirror, .blur, .sharpen, .brighten, .darken: true
+        }
+    }
+
+    /// Applies the operation. Grayscale makes a 1-band image (2 with alpha), and the other
+    /// operations keep it 1-band, so its PNG has a third of an RGB one's bytes to compress.
     func apply(to image: VipsImage) throws -> VipsImage {
         switch self {
         case .grayscale:
             let gray = try image.apply("colourspace") { ie_vips_colourspace($0, $1, VIPS_INTERPRETATION_B_W) }
-            return try gray.srgb8()
+            return try gray.eightBit()
         case .invert:
             return try image.onColourBands("invert") { try $0.apply("invert") { ie_vips_invert($0, $1) } }
         case .mirror:
@@ -45,13 +58,13 @@ public enum ImageOperation: Sendable, Hashable, CustomStringConvertible {
             return try image.apply("rot") { ie_vips_rot($0, $1, angle) }
         case .blur:
             let sigma = max(1.5, Double(max(image.width, image.height)) / 200)
-            return try image.onColourBands("blur") { try $0.apply("gaussblur") { ie_vips_gaussblur($0, $1, sigma) } }.srgb8()
+            return try image.onColourBands("blur") { try $0.apply("gaussblur") { ie_vips_gaussblur($0, $1, sigma) } }.eightBit()
         case .sharpen:
-            return try image.onColourBands("sharpen") { try $0.apply("sharpen") { ie_vips_sharpen($0, $1) } }.srgb8()
+            return try image.onColourBands("sharpen") { try $0.apply("sharpen") { ie_vips_sharpen($0, $1) } }.eightBit()
         case .brighten:
-            return try image.onColourBands("linear") { try $0.apply("linear") { ie_vips_linear1($0, $1, 1.25, 10) } }.srgb8()
+            return try image.onColourBands("linear") { try $0.apply("linear") { ie_vips_linear1($0, $1, 1.25, 10) } }.eightBit()
         case .darken:
-            return try image.onColourBands("linear") { try $0.apply("linear") { ie_vips_linear1($0, $1, 0.75, 0) } }.srgb8()
+            return try image.onColourBands("linear") { try $0.apply("linear") { ie_vips_linear1($0, $1, 0.75, 0) } }.eightBit()
         }
     }
 }

@@ -11,18 +11,18 @@ public struct ImageProcessor: Sendable {
     }
 
     /// Checks `bytes` by content — format, header, pixel limit — and then decodes every pixel,
-    /// so a truncated or corrupt file is refused here rather than later.
+    /// so a truncated or corrupt file is refused here rather than later. The edit path does not
+    /// need this: ``edit(_:operations:maxSide:)`` and ``normalizedForModel(_:side:maxBytes:)``
+    /// check the header and refuse undecodable images themselves, decoding only once.
     public func validate(_ bytes: [UInt8]) throws(ImageError) -> ImageHeader {
         let header = try ImageProbe.inspect(bytes, limits: limits)
-        do {
-            let image = try VipsImage.decode(bytes)
-            guard image.width == header.width, image.height == header.height else { throw ImageError.malformedHeader }
-            var average = 0.0
-            guard ie_vips_avg(image.pointer, &average) == 0 else { throw VipsError("avg") }
-        } catch let error as ImageError {
-            throw error
-        } catch {
-            throw .undecodable
+        try decodingErrors {
+            try withExtendedLifetime(bytes) {
+                let image = try VipsImage.decode(bytes, sequential: true)
+                guard image.width == header.width, image.height == header.height else { throw ImageError.malformedHeader }
+                var average = 0.0
+                guard ie_vips_avg(image.pointer, &average) == 0 else { throw VipsError("avg") }
+            }
         }
         return header
     }
@@ -43,25 +43,45 @@ public struct ImageProcessor: Sendable {
     /// The image as OpenAI's dall-e-2 wants it: a square RGBA PNG of at most `side` pixels and
     /// under `maxBytes`. The image is scaled down (never up) so its longer side fits, then
     /// **padded** with transparent pixels to a square — nothing of the original is cropped
-    /// away, and the transparent border is where the model may paint. When the PNG comes out
-    /// too large, the side is reduced until it fits.
+    /// away, and the transparent border is where the model may paint. The PNG is written with
+    /// the fast setting first, then, when that is over `maxBytes`, with the thorough one; when
+    /// both are too large, the side is reduced until it fits.
+    ///
+    /// - Throws: ``ImageError`` when the header is refused (as ``ImageProbe/inspect(_:limits:)``)
+    ///   or the image cannot be decoded (``ImageError/undecodable``).
     public func normalizedForModel(_ bytes: [UInt8], side: Int = 1024, maxBytes: Int = 4 * 1024 * 1024 - 1) throws -> [UInt8] {
-        var side = side
-        while true {
-            let png = try squareRGBA(bytes, side: side)
-            if png.count <= maxBytes || side <= 256 { return png }
-            side = side * 3 / 4
+        let header = try ImageProbe.inspect(bytes, limits: limits)
+        return try decodingErrors {
+            var side = side
+            while true {
+                var png = try squareRGBA(bytes, header: header, side: side, encoding: .fast)
+                if png.count > maxBytes { png = try squareRGBA(bytes, header: header, side: side, encoding: .small) }
+                if png.count <= maxBytes || side <= 256 { return png }
+                side = side * 3 / 4
+            }
         }
     }
 
     /// Applies `operations` (the local engine) after scaling the longer side down to at most
-    /// `maxSide`. Returns a PNG and its dimensions.
+    /// `maxSide`. Returns a PNG (written with ``PNGEncoding/fast``) and its dimensions. The
+    /// header is checked first (format, pixel limit) and the image is decoded once, as a
+    /// stream when every operation reads rows in order.
+    ///
+    /// - Throws: ``ImageError`` when the header is refused or the image cannot be decoded
+    ///   (``ImageError/undecodable``: truncated or corrupt data).
     public func edit(_ bytes: [UInt8], operations: [ImageOperation], maxSide: Int = 1024) throws -> (png: [UInt8], width: Int, height: Int) {
-        var image = try scaledDown(try VipsImage.decode(bytes).srgb8(), maxSide: maxSide)
-        for operation in operations {
-            image = try operation.apply(to: image)
+        let header = try ImageProbe.inspect(bytes, limits: limits)
+        return try decodingErrors {
+            try withExtendedLifetime(bytes) {
+                let source = try VipsImage.decode(bytes, sequential: operations.allSatisfy(\.readsRowsInOrder))
+                try Self.check(source, against: header)
+                var image = try scaledDown(try source.srgb8(), maxSide: maxSide)
+                for operation in operations {
+                    image = try operation.apply(to: image)
+                }
+                return (try image.pngData(.fast), image.width, image.height)
+            }
         }
-        return (try image.pngData(), image.width, image.height)
     }
 
     /// The dimensions of a PNG, from its header.
@@ -73,15 +93,38 @@ public struct ImageProcessor: Sendable {
 
     // MARK: Helpers
 
-    private func squareRGBA(_ bytes: [UInt8], side: Int) throws -> [UInt8] {
-        let image = try scaledDown(try VipsImage.decode(bytes).srgb8().withAlpha(), maxSide: side)
-        let square = max(image.width, image.height)
-        let x = Int32((square - image.width) / 2)
-        let y = Int32((square - image.height) / 2)
-        let padded = square == image.width && square == image.height
-            ? image
-            : try image.apply("embed") { ie_vips_embed_transparent($0, $1, x, y, Int32(square), Int32(square)) }
-        return try padded.pngData()
+    private func squareRGBA(_ bytes: [UInt8], header: ImageHeader, side: Int, encoding: PNGEncoding) throws -> [UInt8] {
+        try withExtendedLifetime(bytes) {
+            let source = try VipsImage.decode(bytes, sequential: true)
+            try Self.check(source, against: header)
+            let image = try scaledDown(try source.srgb8().withAlpha(), maxSide: side)
+            let square = max(image.width, image.height)
+            let x = Int32((square - image.width) / 2)
+            let y = Int32((square - image.height) / 2)
+            let padded = square == image.width && square == image.height
+                ? image
+                : try image.apply("embed") { ie_vips_embed_transparent($0, $1, x, y, Int32(square), Int32(square)) }
+            return try padded.pngData(encoding)
+        }
+    }
+
+    /// libvips must agree with the header we checked the limits on.
+    private static func check(_ image: VipsImage, against header: ImageHeader) throws(ImageError) {
+        guard image.width == header.width, image.height == header.height else { throw .malformedHeader }
+    }
+
+    /// Runs `body`, reporting libvips' failures as ``ImageError/undecodable``: they come from
+    /// images that passed the header checks but whose data is truncated or corrupt (libvips'
+    /// error text does not tell those apart from its rare internal failures, and neither
+    /// should reach the client).
+    private func decodingErrors<T>(_ body: () throws -> T) throws(ImageError) -> T {
+        do {
+            return try body()
+        } catch let error as ImageError {
+            throw error
+        } catch {
+            throw .undecodable
+        }
     }
 
     private func scaledDown(_ image: VipsImage, maxSide: Int) throws -> VipsImage {

@@ -28,6 +28,23 @@ enum Vips {
     }()
 }
 
+/// How hard libvips' PNG writer works: zlib's level and libpng's row filter.
+struct PNGEncoding {
+    var compression: Int32
+    var filter: VipsForeignPngFilter
+
+    /// zlib level 2 with the `Sub` filter on every row: for the local engine's results. On the
+    /// benchmark's noisy 512x512 photo-like image, a 1-band result costs ~5 ms to write
+    /// (level 6 with no filter, libvips' default, costs ~11 ms for the same bytes and more
+    /// than 60 ms for a 3-band grey image), at 7 % more bytes than level 6 with adaptive
+    /// filtering; on smooth images `Sub` keeps most of what filtering saves (a 512x512
+    /// gradient: 5.5 KB, against 95 KB unfiltered). See Benchmarks/README.md, "Image routes".
+    static let fast = PNGEncoding(compression: 2, filter: VIPS_FOREIGN_PNG_FILTER_SUB)
+    /// zlib level 6, libpng choosing the best filter for each row: the smallest file, at
+    /// about twice ``fast``'s time. For the model's input when ``fast`` is over its size limit.
+    static let small = PNGEncoding(compression: 6, filter: VIPS_FOREIGN_PNG_FILTER_ALL)
+}
+
 /// An owned libvips image. Operations return new images; the wrapper unrefs on release.
 /// Not shared across threads (each request processes its own images on one worker thread).
 final class VipsImage {
@@ -41,9 +58,14 @@ final class VipsImage {
         ie_vips_unref(pointer)
     }
 
-    static func decode(_ bytes: [UInt8]) throws -> VipsImage {
+    /// Decodes lazily: pixels are read when a later step (the PNG writer, `avg`) pulls them.
+    /// `sequential` streams rows top to bottom instead of keeping a decoded copy of the whole
+    /// image; only for pipelines that read rows in order (see ``ImageOperation/readsRowsInOrder``).
+    /// `bytes` must stay alive as long as the image: libvips reads from them without a copy.
+    static func decode(_ bytes: [UInt8], sequential: Bool = false) throws -> VipsImage {
         precondition(Vips.started, "libvips failed to start")
-        let image = bytes.withUnsafeBytes { ie_vips_load_buffer($0.baseAddress, $0.count) }
+        let access = sequential ? VIPS_ACCESS_SEQUENTIAL : VIPS_ACCESS_RANDOM
+        let image = bytes.withUnsafeBytes { ie_vips_load_buffer($0.baseAddress, $0.count, access) }
         guard let image else { throw VipsError("load") }
         return VipsImage(image)
     }
@@ -62,10 +84,12 @@ final class VipsImage {
 
     /// Encodes as PNG. This is where the pixels are actually computed, so decode errors of a
     /// truncated file surface here.
-    func pngData() throws -> [UInt8] {
+    func pngData(_ encoding: PNGEncoding) throws -> [UInt8] {
         var buffer: UnsafeMutableRawPointer?
         var length = 0
-        guard ie_vips_pngsave(pointer, &buffer, &length) == 0, let buffer else { throw VipsError("pngsave") }
+        guard ie_vips_pngsave(pointer, &buffer, &length, encoding.compression, encoding.filter) == 0, let buffer else {
+            throw VipsError("pngsave")
+        }
         defer { ie_vips_free(buffer) }
         return Array(UnsafeRawBufferPointer(start: buffer, count: length))
     }
@@ -76,6 +100,14 @@ final class VipsImage {
     func srgb8() throws -> VipsImage {
         let colour = try apply("colourspace") { ie_vips_colourspace($0, $1, VIPS_INTERPRETATION_sRGB) }
         return try colour.apply("cast") { ie_vips_cast_uchar($0, $1) }
+    }
+
+    /// 8-bit channels in the image's own colour space: grayscale (1 band, or 2 with alpha)
+    /// stays grayscale, anything else becomes sRGB. The step after an operation that may
+    /// widen the pixel format (blur, sharpen, linear).
+    func eightBit() throws -> VipsImage {
+        guard ie_vips_interpretation(pointer) == VIPS_INTERPRETATION_B_W else { return try srgb8() }
+        return vips_image_get_format(pointer) == VIPS_FORMAT_UCHAR ? self : try apply("cast") { ie_vips_cast_uchar($0, $1) }
     }
 
     /// The same image with an opaque alpha band added when it has none.

@@ -85,11 +85,20 @@ public struct PostgresImageRecordStore: ImageRecordStore {
 
     public func list(userID: Int64, limit: Int, offset: Int, deadline: ContinuousClock.Instant?) async throws -> (records: [ImageRecord], total: Int) {
         try await pool.withConnection(deadline: deadline) { connection in
-            let rows = try connection.query(
-                "SELECT \(Self.columns) FROM storage_images WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
-                [.int(userID), .int(Int64(limit)), .int(Int64(offset))])
-            let count = try connection.query("SELECT count(*) AS n FROM storage_images WHERE user_id = $1", [.int(userID)])
-            return (try Self.records(rows), Int(count.value("n") ?? "0") ?? 0)
+            // One round trip: the total comes with the page, from an uncorrelated subquery that
+            // PostgreSQL runs once (an index-only count on storage_images_user_newest). (A
+            // `count(*) OVER ()` would read every row of the user before the LIMIT.) Only a page
+            // past the end, which has no row to carry the total, needs a second query.
+            let rows = try connection.query("""
+                SELECT \(Self.columns), (SELECT count(*) FROM storage_images WHERE user_id = $1) AS total
+                FROM storage_images WHERE user_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3
+                """, [.int(userID), .int(Int64(limit)), .int(Int64(offset))])
+            if rows.isEmpty {
+                guard offset > 0 else { return ([], 0) }
+                let count = try connection.query("SELECT count(*) AS n FROM storage_images WHERE user_id = $1", [.int(userID)])
+                return ([], Int(count.value("n") ?? "0") ?? 0)
+            }
+            return (try Self.records(rows), Int(rows.value("total") ?? "0") ?? 0)
         }
     }
 

@@ -102,8 +102,78 @@ func fixture(_ name: String) throws -> [UInt8] {
     }
 
     @Test func alphaSurvivesColourEdits() throws {
-        let edited = try processor.edit(try fixture("gradient-rgba-40x40.png"), operations: [.invert, .grayscale])
-        #expect(edited.png[25] == 6)
+        let inverted = try processor.edit(try fixture("gradient-rgba-40x40.png"), operations: [.invert, .brighten])
+        #expect(inverted.png[25] == 6, "colour type 6 is RGBA")
+        let gray = try processor.edit(try fixture("gradient-rgba-40x40.png"), operations: [.invert, .grayscale])
+        #expect(gray.png[25] == 4, "colour type 4 is grayscale with alpha")
+    }
+
+    /// Grayscale results are written as 1-band PNGs (colour type 0, 8 bits), whatever comes
+    /// after: a third of the bytes an RGB grey image has to compress.
+    @Test(arguments: [
+        [ImageOperation.grayscale], [.grayscale, .invert], [.grayscale, .mirror], [.grayscale, .flip], [.grayscale, .rotate(90)],
+        [.grayscale, .blur], [.grayscale, .sharpen], [.grayscale, .brighten], [.grayscale, .darken], [.blur, .grayscale],
+    ])
+    func grayscaleStaysOneBand(operations: [ImageOperation]) throws {
+        for name in ["gradient-64x48.png", "gradient-64x48.jpg", "checker-32x32.png"] {
+            let edited = try processor.edit(try fixture(name), operations: operations)
+            #expect(edited.png[24] == 8 && edited.png[25] == 0, "\(name) \(operations): bit depth 8, colour type 0")
+            let header = try ImageProbe.inspect(edited.png)
+            #expect(header.width == edited.width && header.height == edited.height)
+            // Still decodable: a full validation decodes every pixel.
+            #expect(try processor.validate(edited.png) == header)
+        }
+    }
+
+    /// The edit path checks the header and decodes once; every refusal `validate` makes, it
+    /// makes too, with the same error.
+    @Test(arguments: [
+        ("truncated.png", ImageError.undecodable), ("text-named.png", .unsupportedFormat),
+        ("bomb-100000x100000.png", .tooManyPixels(width: 100_000, height: 100_000, limit: 40_000_000)),
+    ])
+    func editRefusesWhatValidateRefuses(name: String, error: ImageError) throws {
+        let bytes = try fixture(name)
+        #expect(throws: error) { try processor.validate(bytes) }
+        for operations in [[ImageOperation](), [.grayscale], [.rotate(90)], [.blur, .flip]] {
+            #expect(throws: error) { try processor.edit(bytes, operations: operations) }
+        }
+        #expect(throws: error) { try processor.normalizedForModel(bytes) }
+    }
+
+    /// Every prefix of a PNG is refused by the edit path exactly when full validation refuses
+    /// it — which is every prefix cut before the end of the pixel data (the last IDAT chunk's
+    /// CRC, then the 12-byte IEND chunk, are not needed to decode).
+    @Test func truncatedPNGsAreRefusedByTheEditPathAsByValidation() throws {
+        let bytes = try fixture("gradient-64x48.png")
+        for length in 0..<bytes.count {
+            let prefix = Array(bytes[0..<length])
+            let validated = (try? processor.validate(prefix)) != nil
+            let edited = (try? processor.edit(prefix, operations: [.grayscale])) != nil
+            #expect(validated == edited, "prefix of \(length) bytes")
+            if length < bytes.count - 16 { #expect(!edited, "prefix of \(length) bytes") }
+        }
+    }
+
+    /// Streamed (sequential) and random-access decoding give the same pixels: `mirror` alone
+    /// streams the source, `rotate(180)` then `flip` (the same transformation) reads it at random.
+    @Test(arguments: ["gradient-64x48.png", "gradient-64x48.jpg", "gradient-rgba-40x40.png", "gradient-32x32-lossy.webp"])
+    func streamedAndRandomAccessEditsAgree(name: String) throws {
+        let source = try fixture(name)
+        let streamed = try processor.edit(source, operations: [.mirror, .grayscale])
+        let random = try processor.edit(source, operations: [.rotate(180), .flip, .grayscale])
+        #expect(streamed.png == random.png)
+        #expect(streamed.png != (try processor.edit(source, operations: [.grayscale])).png, "a mirrored gradient differs")
+    }
+
+    /// Over the size limit with the fast PNG setting, the thorough one is tried, then smaller
+    /// sides; the result always fits and stays a square RGBA PNG.
+    @Test(arguments: [4 * 1024 * 1024 - 1, 20_000, 6_000, 100])
+    func normalisedPNGFitsTheByteLimit(maxBytes: Int) throws {
+        let png = try processor.normalizedForModel(try fixture("gradient-512x512.png"), side: 512, maxBytes: maxBytes)
+        let header = try ImageProbe.inspect(png)
+        #expect(header.format == .png && header.width == header.height && png[25] == 6)
+        if header.width > 256 { #expect(png.count <= maxBytes) }
+        #expect(try processor.validate(png) == header)
     }
 
     @Test func masksMustMatch() throws {

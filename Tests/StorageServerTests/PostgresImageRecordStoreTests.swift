@@ -63,5 +63,13 @@ struct PostgresImageRecordStoreTests {
         let page = try await store.list(userID: user, limit: 2, offset: 0, deadline: nil)
         #expect(page.records.map(\.id) == [ids[2], ids[1]])
         #expect(page.total == 3)
+        let last = try await store.list(userID: user, limit: 2, offset: 2, deadline: nil)
+        #expect(last.records.map(\.id) == [ids[0]])
+        #expect(last.total == 3)
+        // Past the end there is no row to carry the total; it is still counted.
+        let past = try await store.list(userID: user, limit: 2, offset: 4, deadline: nil)
+        #expect(past.records.isEmpty && past.total == 3)
+        let nobody = try await store.list(userID: user + 9_000_000, limit: 2, offset: 0, deadline: nil)
+        #expect(nobody.records.isEmpty && nobody.total == 0)
     }
 }

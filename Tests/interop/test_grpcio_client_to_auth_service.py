@@ -136,23 +136,39 @@ class AuthService:
         return self.log_path.read_text(errors="replace")
 
 
-def wait_until_serving(service: AuthService, pb) -> None:
-    """Polls the health service until the auth service says SERVING, or fails with the log."""
+def start_imageedit(pb, name: str, environment: dict[str, str], port: int, service_name: str, log_path: Path, cwd: str,
+                    creds: grpc.ChannelCredentials | None = None) -> subprocess.Popen:
+    """Starts `imageedit NAME` and polls its health service (over TLS with `creds`) until
+    `service_name` is SERVING; fails the test with the log when it exits or is not in time."""
+    with open(log_path, "w") as log_file:
+        process = subprocess.Popen([str(imageedit_path()), name], env=environment, cwd=cwd, stdout=log_file, stderr=subprocess.STDOUT)
+    target = f"127.0.0.1:{port}"
     deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    with grpc.insecure_channel(service.target) as channel:
-        health = pb.health_pb2_grpc.HealthStub(channel)
+    with (grpc.secure_channel(target, creds) if creds else grpc.insecure_channel(target)) as probe:
+        health = pb.health_pb2_grpc.HealthStub(probe)
         while time.monotonic() < deadline:
-            if service.process.poll() is not None:
-                pytest.fail(f"imageedit auth exited with {service.process.returncode} at start\n{service.log()}")
+            if process.poll() is not None:
+                pytest.fail(f"imageedit {name} exited with {process.returncode} at start\n{log_path.read_text()}")
             try:
-                reply = health.Check(pb.health_pb2.HealthCheckRequest(service=SERVICE_NAME), timeout=1)
+                reply = health.Check(pb.health_pb2.HealthCheckRequest(service=service_name), timeout=1)
                 if reply.status == pb.health_pb2.HealthCheckResponse.SERVING:
-                    return
+                    return process
             except grpc.RpcError:
                 pass
             time.sleep(0.1)
-    service.process.kill()
-    pytest.fail(f"imageedit auth was not SERVING within {STARTUP_TIMEOUT_S:.0f}s\n{service.log()}")
+    process.kill()
+    pytest.fail(f"imageedit {name} was not SERVING within {STARTUP_TIMEOUT_S:.0f}s\n{log_path.read_text()}")
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL after 15 s; `process.returncode` tells how it ended."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
 
 
 @pytest.fixture(scope="module")
@@ -161,24 +177,13 @@ def auth_service(pb, database_url, log_dir):
         port = free_port()
         metrics_port = free_port()
         log_path = log_dir / "imageedit-auth.log"
-        with open(log_path, "w") as log_file:
-            process = subprocess.Popen(
-                [str(imageedit_path()), "auth"],
-                env=service_environment(database_url, data_dir, AUTH_PORT=str(port), AUTH_METRICS_PORT=str(metrics_port)),
-                cwd=data_dir, stdout=log_file, stderr=subprocess.STDOUT,
-            )
+        environment = service_environment(database_url, data_dir, AUTH_PORT=str(port), AUTH_METRICS_PORT=str(metrics_port))
+        process = start_imageedit(pb, "auth", environment, port, SERVICE_NAME, log_path, data_dir)
         service = AuthService(process=process, port=port, log_path=log_path, metrics_port=metrics_port)
         try:
-            wait_until_serving(service, pb)
             yield service
         finally:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(timeout=5)
+            stop_process(process)
         assert process.returncode == 0, f"imageedit auth did not exit cleanly on SIGTERM ({process.returncode})\n{service.log()}"
 
 

@@ -7,50 +7,21 @@ storage.proto and edit.proto: with a user's access token, without one, and with 
 
 from __future__ import annotations
 
-import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import grpc
 import pytest
 
-from conftest import STARTUP_TIMEOUT_S
 from test_grpcio_client_to_auth_service import (  # noqa: F401  (fixtures are used by name)
-    RPC_TIMEOUT_S, auth_service, channel, database_url, free_port, imageedit_path, login, register, service_environment, stub,
+    RPC_TIMEOUT_S, auth_service, channel, database_url, free_port, login, register, service_environment, start_imageedit, stop_process, stub,
 )
 
 FIXTURES = Path(__file__).resolve().parents[1] / "ImagingTests" / "Fixtures"
 
 
 def start_service(pb, name: str, environment: dict[str, str], port: int, service_name: str, log_dir: Path, cwd: str):
-    log_path = log_dir / f"imageedit-{name}.log"
-    with open(log_path, "w") as log_file:
-        process = subprocess.Popen([str(imageedit_path()), name], env=environment, cwd=cwd, stdout=log_file, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as probe:
-        health = pb.health_pb2_grpc.HealthStub(probe)
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"imageedit {name} exited at start\n{log_path.read_text()}")
-            try:
-                if health.Check(pb.health_pb2.HealthCheckRequest(service=service_name), timeout=1).status == 1:
-                    return process
-            except grpc.RpcError:
-                pass
-            time.sleep(0.1)
-    process.kill()
-    pytest.fail(f"imageedit {name} was not SERVING in time\n{log_path.read_text()}")
-
-
-def stop(process) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+    return start_imageedit(pb, name, environment, port, service_name, log_dir / f"imageedit-{name}.log", cwd)
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +39,8 @@ def image_services(pb, database_url, auth_service, log_dir):  # noqa: F811
         with grpc.insecure_channel(f"127.0.0.1:{storage_port}") as storage_channel, \
              grpc.insecure_channel(f"127.0.0.1:{edit_port}") as edit_channel:
             yield pb.storage_pb2_grpc.StorageServiceStub(storage_channel), pb.edit_pb2_grpc.EditServiceStub(edit_channel)
-        stop(edit)
-        stop(storage)
+        stop_process(edit)
+        stop_process(storage)
         assert edit.returncode == 0 and storage.returncode == 0, "a service did not exit cleanly on SIGTERM"
 
 

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import subprocess
 import tempfile
-import time
 
 import grpc
 import pytest
 
-from conftest import STARTUP_TIMEOUT_S
 from test_grpcio_client_to_auth_service import (  # noqa: F401  (fixtures are used by name)
-    CRASH_MARKERS, RPC_TIMEOUT_S, database_url, free_port, imageedit_path, login, register, run_to_exit, service_environment,
+    CRASH_MARKERS, RPC_TIMEOUT_S, database_url, free_port, login, register, run_to_exit, service_environment, start_imageedit,
+    stop_process,
 )
 from test_tls import certs, credentials  # noqa: F401
 
@@ -33,33 +32,7 @@ def tls_environment(certs) -> dict[str, str]:
 
 
 def start(pb, name: str, service: str, environment: dict[str, str], port: int, creds, log_dir, cwd: str) -> subprocess.Popen:
-    log_path = log_dir / f"imageedit-{name}-tls.log"
-    with open(log_path, "w") as log_file:
-        process = subprocess.Popen([str(imageedit_path()), name], env=environment, cwd=cwd, stdout=log_file, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + STARTUP_TIMEOUT_S
-    with grpc.secure_channel(f"127.0.0.1:{port}", creds) as probe:
-        health = pb.health_pb2_grpc.HealthStub(probe)
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"imageedit {name} exited at start\n{log_path.read_text()}")
-            try:
-                if health.Check(pb.health_pb2.HealthCheckRequest(service=service), timeout=1).status == 1:
-                    return process
-            except grpc.RpcError:
-                pass
-            time.sleep(0.1)
-    process.kill()
-    pytest.fail(f"imageedit {name} was not SERVING over TLS in time\n{log_path.read_text()}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+    return start_imageedit(pb, name, environment, port, service, log_dir / f"imageedit-{name}-tls.log", cwd, creds)
 
 
 @pytest.fixture(scope="module")
@@ -76,10 +49,10 @@ def tls_services(pb, database_url, certs, log_dir):  # noqa: F811
                                                 STORAGE_DIR=f"{data_dir}/blobs", **tls_environment(certs)),
                             storage_port, mtls, log_dir, data_dir)
             yield auth_port, storage_port
-            stop(storage)
+            stop_process(storage)
             assert storage.returncode == 0
         finally:
-            stop(auth)
+            stop_process(auth)
         assert auth.returncode == 0
 
 

@@ -1,0 +1,103 @@
+import Foundation
+import Hummingbird
+@testable import Gateway
+import Testing
+
+/// The gateway's own JSON writer must write what `JSONSerialization` (sorted keys, slashes
+/// unescaped) wrote before it, and what any JSON parser reads back as the same values.
+@Suite struct JSONWriterTests {
+    static func foundation(_ object: [String: Any]) throws -> String {
+        String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
+    }
+
+    static func written(_ object: [String: Any]) throws -> String {
+        let bytes = try #require(JSONWriter.encode(object))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// One image's metadata, as the routes build it.
+    static var imageData: [String: Any] { [
+        "id": Int64(42), "user": Int64(7), "prompt": "make it \"grayscale\" / please",
+        "s3_image_url": "http://127.0.0.1:8000/blobs/images/7/x/original-ab12.png?expires=1795858461&signature=abc",
+        "edited_image_url": "http://127.0.0.1:8000/blobs/images/7/x/edited-cd34.png?expires=1795858461&signature=def",
+        "original_url": "/api/images/images/42/original", "edited_url": "/api/images/images/42/edited",
+        "urls_expire_at": "2026-11-29T12:34:21Z", "uploaded_at": "2026-11-29T10:34:21Z", "edited_at": "2026-11-29T10:34:21Z",
+        "width": UInt32(512), "height": UInt32(512), "content_type": "image/png", "size_bytes": UInt64(625_953),
+        "edited_width": UInt32(512), "edited_height": UInt32(512), "edited_content_type": "image/png", "edited_size_bytes": UInt64(199_596),
+        "backend": "local", "model": "local", "applied_operations": ["grayscale", "rotate:90"],
+    ] }
+
+    /// A response body by name (test arguments must be Sendable; `[String: Any]` is not).
+    struct Body: Sendable, CustomTestStringConvertible {
+        let name: String
+        let make: @Sendable () -> [String: Any]
+        var testDescription: String { name }
+    }
+
+    @Test(arguments: [
+        Body(name: "health") { ["status": "ok"] },
+        Body(name: "empty") { [:] },
+        Body(name: "register") { ["id": 1, "username": "ann", "email": "ann@example.com", "last_login": NSNull()] },
+        Body(name: "login") { ["access_token": "a.b.c", "refresh_token": "d.e.f", "token_type": "Bearer", "expires_in": 900, "access": "a.b.c", "refresh": "d.e.f"] },
+        Body(name: "user") { ["user": ["id": Int64(3), "email": "x@example.com", "username": "x"]] },
+        Body(name: "list") { ["count": 11, "next": "http://h/api/images/images/?page=2&page_size=10", "previous": NSNull(), "results": [imageData, imageData]] },
+        Body(name: "create") { ["original_image_url": "http://h/o", "dalle_edited_image_url": "http://h/e", "image_data": imageData, "prompt": "p"] },
+        Body(name: "error") { ["error": "Image not found", "code": "not_found"] },
+        Body(name: "scalars") {
+            ["flags": [true, false], "numbers": [Int8(-8), Int16(-16), Int32(-32), Int64.min, UInt64.max, UInt8(255), Int.max] as [Any],
+             "empty": [Any](), "nested": [[String: Any]()]]
+        },
+        Body(name: "doubles") { ["doubles": [1.5, -0.25, 3.0, 1e-7, 123_456_789.125]] },
+    ])
+    func matchesJSONSerialization(body: Body) throws {
+        let object = body.make()
+        #expect(try Self.written(object) == Self.foundation(object))
+    }
+
+    /// Escaping per RFC 8259: every control character, quotes and backslashes; `/` and
+    /// non-ASCII (accents, CJK, emoji, U+2028) pass through as UTF-8. Checked by reading the
+    /// output back with two parsers.
+    @Test func escapesWhatJSONRequiresAndNothingElse() throws {
+        let controls = String(decoding: (0..<0x20).map { UInt8($0) }, as: UTF8.self)
+        let samples = [controls, "quote \" backslash \\ slash / end", "é ü ß 日本語 🙂 \u{2028}\u{2029} \u{7F}", "", "\u{0}"]
+        for sample in samples {
+            let object: [String: Any] = ["text": sample, sample: "as key"]
+            let bytes = try #require(JSONWriter.encode(object))
+            let parsed = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+            #expect(parsed["text"] as? String == sample)
+            #expect(parsed[sample] as? String == "as key")
+            let decoded = try JSONDecoder().decode([String: String].self, from: Data(bytes))
+            #expect(decoded == ["text": sample, sample: "as key"])
+            // Raw control characters never appear; non-ASCII is not \u-escaped.
+            #expect(!bytes.contains { $0 < 0x20 })
+        }
+        let text = try Self.written(["s": "\u{8}\u{C}\n\r\t\u{1}\u{1F}\"\\/é"])
+        #expect(text == #"{"s":"\b\f\n\r\t\u0001\u001f\"\\/é"}"#)
+    }
+
+    /// Keys are sorted by their UTF-8 bytes, at every level.
+    @Test func sortsKeysByBytes() throws {
+        let object: [String: Any] = ["b": 1, "a_b": 2, "a": ["z": 1, "y": 2], "A": 3, "é": 4, "ab": 5, "a0": 6]
+        #expect(try Self.written(object) == #"{"A":3,"a":{"y":2,"z":1},"a0":6,"a_b":2,"ab":5,"b":1,"é":4}"#)
+    }
+
+    /// What it cannot write, it declines, so the caller falls back to JSONSerialization.
+    @Test(arguments: [
+        Body(name: "nan") { ["n": Double.nan] }, Body(name: "infinity") { ["n": Double.infinity] },
+        Body(name: "date") { ["d": Date(timeIntervalSince1970: 0)] }, Body(name: "NSNumber") { ["n": NSNumber(value: true)] },
+        Body(name: "nested NSNumber") { ["nested": ["n": NSNumber(value: 1)]] }, Body(name: "URL in a list") { ["list": [URL(fileURLWithPath: "/")]] },
+    ])
+    func declinesUnsupportedValues(body: Body) {
+        #expect(JSONWriter.encode(body.make()) == nil)
+    }
+
+    /// The response helper uses the writer, and falls back to JSONSerialization (then `{}`)
+    /// for what the writer declines.
+    @Test func responseBodiesFallBack() {
+        func text(_ object: [String: Any]) -> String { String(decoding: JSONResponse.encode(object).readableBytesView, as: UTF8.self) }
+        #expect(text(["a": 1, "b": [true]]) == #"{"a":1,"b":[true]}"#)
+        #expect(text(["n": NSNumber(value: 2)]) == #"{"n":2}"#)
+        #expect(text(["n": Double.nan]) == "{}")
+        #expect(JSONResponse.make(.ok, [:]).headers[.contentType] == "application/json")
+    }
+}
