@@ -16,7 +16,8 @@
 #
 # Knobs (environment): SCHEMATHESIS_EXAMPLES (test cases per operation and phase, default 100),
 # SCHEMATHESIS_SEED (reproduce a run), SCHEMATHESIS_WORKERS (default 1, see below), SCHEMATHESIS_ARGS
-# (more options, e.g. "--include-path-regex images").
+# (more options, e.g. "--include-path-regex images"), KEEP_WORK=1 (keep the temporary folder with
+# the services' full logs, e.g. a crash's backtrace).
 #
 # Checks: scripts/schemathesis.toml lists which are on and why the others are off (in short:
 # no 5xx, every status, Content-Type, header and JSON body as documented, auth enforced,
@@ -59,7 +60,7 @@ stop_all() {
   if [ "$status" -ne 0 ] && [ -d "$work/logs" ]; then
     for log in "$work"/logs/*.log; do say "last lines of $(basename "$log"):"; tail -n 15 "$log" >&2 || true; done
   fi
-  rm -rf "$work"
+  [[ -n "${KEEP_WORK:-}" ]] || rm -rf "$work"
   exit "$status"
 }
 trap stop_all EXIT

@@ -43,12 +43,7 @@ struct ImageRoutes {
     func create(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
         var context = context
         let user = try await auth.authenticate(request, &context)
-        let boundary = try MultipartForm.boundary(of: request)
-        var pending: ByteBuffer? = try await collectBody(request, limit: settings.maxUploadBytes)
-        return try await uploads.run {
-            let collected = pending ?? ByteBuffer()
-            pending = nil  // freed once parsed: the parts are copies
-            let form = try MultipartForm.parse(collected, boundary: boundary)
+        return try await withUploadedForm(request) { form in
             guard let image = form["image"], !image.data.isEmpty else {
                 throw APIError.badRequest(form["image"] == nil ? "image is required (a multipart file field named `image`)" : "image is empty")
             }
@@ -59,6 +54,19 @@ struct ImageRoutes {
                                    prompt: prompt, backend: edited.backend, model: edited.model, appliedOperations: edited.appliedOperations),
                 context: rpcContext(context, settings: settings, bearer: user.accessToken))
             return JSONResponse.make(.created, try body(for: created.image, request: request, note: edited.note))
+        }
+    }
+
+    /// Collects a multipart body (at most `MAX_UPLOAD_BYTES`), then, holding one of the upload
+    /// slots (`MAX_CONCURRENT_UPLOADS`), parses it and runs `body` with the form. The raw body
+    /// is freed as soon as it is parsed: the parts are copies.
+    private func withUploadedForm(_ request: Request, _ body: (MultipartForm) async throws -> Response) async throws -> Response {
+        let boundary = try MultipartForm.boundary(of: request)
+        var pending: ByteBuffer? = try await collectBody(request, limit: settings.maxUploadBytes)
+        return try await uploads.run {
+            let collected = pending ?? ByteBuffer()
+            pending = nil
+            return try await body(try MultipartForm.parse(collected, boundary: boundary))
         }
     }
 
@@ -110,12 +118,7 @@ struct ImageRoutes {
         var context = context
         let user = try await auth.authenticate(request, &context)
         let id = try imageID(context)
-        let boundary = try MultipartForm.boundary(of: request)
-        var pending: ByteBuffer? = try await collectBody(request, limit: settings.maxUploadBytes)
-        return try await uploads.run {
-            let collected = pending ?? ByteBuffer()
-            pending = nil  // freed once parsed: the parts are copies
-            let form = try MultipartForm.parse(collected, boundary: boundary)
+        return try await withUploadedForm(request) { form in
             let newImage = form["image"]
             let newPrompt = try prompt(from: form)
             guard newImage != nil || newPrompt != nil else { throw APIError.badRequest("Send a new image, a new prompt, or both") }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import HTTPTypes
 import Hummingbird
 import MultipartKit
@@ -35,6 +38,43 @@ struct MultipartForm {
         return try parse(try await collectBody(request, limit: limit), boundary: boundary)
     }
 
+    /// Whether every header name of every part is ASCII, checked wherever a part's headers could
+    /// start: after each `--boundary` followed by CRLF (a superset of the places the parser
+    /// accepts as delimiters). Each header line is checked up to its first `:` or CR; a CR not
+    /// followed by LF, or a blank line, ends a block (the parser stops or moves to the body
+    /// there). Values (e.g. a UTF-8 `filename`) are not restricted.
+    static func partHeaderNamesAreASCII(_ buffer: ByteBuffer, boundary: String) -> Bool {
+        let delimiter = Array("--\(boundary)\r\n".utf8)
+        return buffer.withUnsafeReadableBytes { raw -> Bool in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            let count = bytes.count
+            var searchFrom = 0
+            while searchFrom + delimiter.count <= count,
+                  let found = memchr(raw.baseAddress! + searchFrom, Int32(delimiter[0]), count - searchFrom) {
+                let start = raw.baseAddress!.distance(to: UnsafeRawPointer(found))
+                searchFrom = start + 1
+                guard start + delimiter.count <= count,
+                      delimiter.withUnsafeBytes({ memcmp(found, $0.baseAddress!, delimiter.count) == 0 })
+                else { continue }
+                var index = start + delimiter.count
+                searchFrom = index
+                lines: while index < count {
+                    if bytes[index] == UInt8(ascii: "\r") { break lines }  // blank line or parser error: block ends
+                    // The name: up to ':' or CR.
+                    while index < count, bytes[index] != UInt8(ascii: ":"), bytes[index] != UInt8(ascii: "\r") {
+                        if bytes[index] >= 0x80 { return false }
+                        index += 1
+                    }
+                    // The value: up to CR, which must be followed by LF.
+                    while index < count, bytes[index] != UInt8(ascii: "\r") { index += 1 }
+                    guard index + 1 < count, bytes[index + 1] == UInt8(ascii: "\n") else { break lines }
+                    index += 2
+                }
+            }
+            return true
+        }
+    }
+
     /// The boundary of a multipart/form-data request; 415 when it is something else.
     static func boundary(of request: Request) throws -> String {
         guard let type = request.headers[.contentType], type.lowercased().hasPrefix("multipart/form-data"),
@@ -48,6 +88,12 @@ struct MultipartForm {
 
     /// Parses a collected body; 400 when malformed.
     static func parse(_ buffer: ByteBuffer, boundary: String) throws -> MultipartForm {
+        // MultipartKit 4.7.1 traps (index out of range in `isAllowedHeaderFieldNameCharacter`,
+        // a 128-entry table) on a part header name holding a byte >= 0x80: one request would
+        // take the gateway down. Such bodies are refused before the parser sees them.
+        guard partHeaderNamesAreASCII(buffer, boundary: boundary) else {
+            throw APIError.badRequest("Malformed multipart body: a part header name is not ASCII")
+        }
         var form = MultipartForm()
         var headers: [(String, String)] = []
         // A part's body arrives in chunks (views of `buffer`); they are joined once, into an

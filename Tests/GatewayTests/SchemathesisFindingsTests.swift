@@ -1,4 +1,6 @@
 import Foundation
+@testable import Gateway
+import NIOCore
 import Testing
 import TestSupport
 
@@ -65,6 +67,55 @@ import TestSupport
                                            headers: [("Content-Type", "multipart/form-data; boundary=\(boundary)")], bearer: token)
         #expect(response.status == 400)
         #expect(response.json["error"] as? String == "prompt must not contain NUL characters")
+    }
+
+    /// MultipartKit 4.7.1 trapped (index out of range) on a part header name with a byte
+    /// >= 0x80: one POST or PATCH took the gateway down (schemathesis, CI run of 12:45). Now a
+    /// 400, on both routes and in any part; a UTF-8 filename in a header value still works.
+    @Test(arguments: [
+        ("POST", "/api/images/images/", "Cont\u{E9}nt-Disposition: form-data; name=\"image\"\r\n"),
+        ("PATCH", "/api/images/images/1/", "\u{FF}: x\r\nContent-Disposition: form-data; name=\"prompt\"\r\n"),
+        ("POST", "/api/images/images/", "Content-Disposition: form-data; name=\"prompt\"\r\nX-\u{1F600}\r\n"),
+    ])
+    func aNonASCIIPartHeaderNameIsA400NotACrash(method: String, path: String, headers: String) async throws {
+        let (app, http) = try await inMemoryGateway()
+        defer { Task { await app.stop() } }
+        let token = try await Self.token(http)
+        let boundary = "b-0x80"
+        var body = Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"image\"; filename=\"a.png\"\r\n\r\n".utf8)
+        body += TestPNG.make(width: 4, height: 4)
+        body += Array("\r\n--\(boundary)\r\n\(headers)\r\nvalue\r\n--\(boundary)--\r\n".utf8)
+        let response = try await http.send(method, path, body: body,
+                                           headers: [("Content-Type", "multipart/form-data; boundary=\(boundary)")], bearer: token)
+        #expect(response.status == 400)
+        #expect(response.json["error"] as? String == "Malformed multipart body: a part header name is not ASCII")
+        #expect(try await http.send("GET", "/healthz").status == 200)
+    }
+
+    /// The check refuses only non-ASCII header names; a UTF-8 filename in a header value, and
+    /// high bytes in a part's body (any image), pass to the parser.
+    @Test func aUTF8FilenameAndBinaryBodiesStillParse() throws {
+        let boundary = "b-utf8"
+        var bytes = Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"image\"; filename=\"caf\u{E9}-\u{1F600}.png\"\r\n\r\n".utf8)
+        let binary: [UInt8] = [0xFF, 0x80, 0xC3, 0x0D, 0x0A, 0xFE, 0x3A, 0x0D, 0x0A, 0x0D, 0x0A, 0x99]
+        bytes += binary
+        bytes += Array("\r\n--\(boundary)--\r\n".utf8)
+        let buffer = ByteBuffer(bytes: bytes)
+        #expect(MultipartForm.partHeaderNamesAreASCII(buffer, boundary: boundary))
+        let form = try MultipartForm.parse(buffer, boundary: boundary)
+        #expect(form["image"]?.filename == "caf\u{E9}-\u{1F600}.png")
+        #expect(form["image"]?.data == binary)
+    }
+
+    @Test(arguments: [
+        ("--b\r\nN\u{E9}: v\r\n\r\nx", false),          // the first part
+        ("pre\r\n--b\r\nA: v\r\n\u{FF}\r\n\r\nx", false),  // a later header line, no colon
+        ("--b\r\nA: \u{E9}\r\n\r\n\u{E9}\u{FF}: x", true),     // values and bodies are not names
+        ("--b\r\nA: v\rX\u{E9}: v\r\n\r\n", true),           // CR without LF ends the block (the parser stops there)
+        ("--b", true), ("", true), ("--b\r\n", true),
+    ])
+    func headerNameCheck(body: String, expected: Bool) {
+        #expect(MultipartForm.partHeaderNamesAreASCII(ByteBuffer(string: body), boundary: "b") == expected)
     }
 
     /// A login field of the wrong type was ignored when the other identifier was there.
