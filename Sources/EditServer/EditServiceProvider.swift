@@ -22,7 +22,7 @@ public final class EditServiceProvider: EditService {
 
     public func editImage(_ request: EditImageRequest, context: RPCContext) async throws -> EditImageResponse {
         _ = try await authenticator.authenticate(context)
-        let prompt = request.prompt.trimmingWhitespace().isEmpty ? Self.defaultPrompt : request.prompt
+        let prompt = request.prompt.unicodeScalars.allSatisfy(\.properties.isWhitespace) ? Self.defaultPrompt : request.prompt
         guard prompt.count <= Self.maxPromptLength else {
             throw RPCError(code: .invalidArgument, message: "prompt must be at most \(Self.maxPromptLength) characters")
         }
@@ -62,14 +62,5 @@ public final class EditServiceProvider: EditService {
         let header = try await workers.run { try $0.validate(image) }
         return InspectImageResponse(info: ImageInfo(
             contentType: header.format.contentType, width: UInt32(header.width), height: UInt32(header.height), sizeBytes: UInt64(image.count)))
-    }
-}
-
-extension String {
-    func trimmingWhitespace() -> String {
-        var scalars = Substring(self)
-        while let first = scalars.unicodeScalars.first, first.properties.isWhitespace { scalars = scalars.dropFirst() }
-        while let last = scalars.unicodeScalars.last, last.properties.isWhitespace { scalars = scalars.dropLast() }
-        return String(scalars)
     }
 }

@@ -84,36 +84,20 @@ public func startAuthService(_ environment: ConfigEnvironment, port: Int? = nil,
         tokens: TokenSettings(signer: TokenSigner(key: key), accessTTLSeconds: settings.accessTTLSeconds, refreshTTLSeconds: settings.refreshTTLSeconds))
     let health = HealthProvider(services: [AuthServiceMethods.serviceName], status: .serving,
                                 dependencies: [DependencyHealth.database(pool, service: "auth", logger: logger, metrics: metrics)])
-    var registry = ServiceRegistry()
-    registry.register(contentsOf: provider.serverMethods)
-    registry.register(contentsOf: health.serverMethods)
-    var configuration = RPCServer.Configuration(host: settings.common.bindHost, port: port ?? settings.common.authPort)
-    configuration.onCallFinished = callObserver(logger, metrics: metrics)
-    try useServerTLS(&configuration, settings.common, logger: logger)
-    let server = RPCServer(configuration: configuration, registry: registry)
-    let bound: Int
-    let listener: (MetricsHTTPServer, Int)?
-    do {
-        bound = try await server.start()
-        listener = try await startMetricsListener(
-            host: settings.common.bindHost, variable: "AUTH_METRICS_PORT", metrics: metrics,
-            port: metricsListenerPort(override: metricsPort, servicePortOverridden: port != nil, setting: settings.common.authMetricsPort))
-    } catch {
-        await server.shutdown(gracePeriod: .zero)
+    let started = try await startRPCService(
+        "auth", methods: [provider.serverMethods, health.serverMethods], common: settings.common,
+        port: port, portVariable: "AUTH_PORT", portSetting: settings.common.authPort,
+        metricsPort: metricsPort, metricsVariable: "AUTH_METRICS_PORT", metricsPortSetting: settings.common.authMetricsPort,
+        logger: logger, metrics: metrics
+    ) {
         await passwords.shutdown()
         await pool.close()
-        if isAddressInUse(error) {
-            throw PortInUseError(variable: port == nil ? "AUTH_PORT" : "port", address: "\(configuration.host):\(configuration.port)")
-        }
-        throw error
     }
     metrics.observe(pool: pool, service: "auth")
-    metrics.observe(server: server, service: "auth")
     logger.info("auth service listening", metadata: [
-        "address": .string("\(settings.common.bindHost):\(bound)"),
-        "metrics": .string(listener.map { "http://\(settings.common.bindHost):\($0.1)/metrics" } ?? "off"),
+        "address": .string("\(settings.common.bindHost):\(started.port)"), "metrics": .string(started.metricsDescription),
     ])
-    return RunningAuthService(port: bound, server: server, pool: pool, passwords: passwords, metricsListener: listener)
+    return RunningAuthService(port: started.port, server: started.server, pool: pool, passwords: passwords, metricsListener: started.metricsListener)
 }
 
 /// Retries a start-up step for a while when the database is not up yet (e.g. in compose).

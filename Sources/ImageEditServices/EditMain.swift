@@ -64,31 +64,19 @@ public func startEditService(_ environment: ConfigEnvironment, port: Int? = nil,
     let backend = try makeEditBackend(environment, workers: workers, logger: logger, metrics: metrics)
     let provider = EditServiceProvider(authenticator: try remoteAuthenticator(settings.common, metrics: metrics), backend: backend, workers: workers)
     let health = HealthProvider(services: [EditServiceMethods.serviceName], status: .serving)
-    var registry = ServiceRegistry()
-    registry.register(contentsOf: provider.serverMethods)
-    registry.register(contentsOf: health.serverMethods)
-    var configuration = RPCServer.Configuration(host: settings.common.bindHost, port: port ?? settings.common.editPort)
-    configuration.onCallFinished = callObserver(logger, metrics: metrics)
-    try useServerTLS(&configuration, settings.common, logger: logger)
-    let server = RPCServer(configuration: configuration, registry: registry)
-    let bound: Int
-    let listener: (MetricsHTTPServer, Int)?
-    do {
-        bound = try await server.start()
-        listener = try await startMetricsListener(
-            host: settings.common.bindHost, variable: "EDIT_METRICS_PORT", metrics: metrics,
-            port: metricsListenerPort(override: metricsPort, servicePortOverridden: port != nil, setting: settings.common.editMetricsPort))
-    } catch {
-        await server.shutdown(gracePeriod: .zero)
+    let started = try await startRPCService(
+        "edit", methods: [provider.serverMethods, health.serverMethods], common: settings.common,
+        port: port, portVariable: "EDIT_PORT", portSetting: settings.common.editPort,
+        metricsPort: metricsPort, metricsVariable: "EDIT_METRICS_PORT", metricsPortSetting: settings.common.editMetricsPort,
+        logger: logger, metrics: metrics
+    ) {
         await workers.shutdown()
-        throw error
     }
-    metrics.observe(server: server, service: "edit")
     logger.info("edit service listening", metadata: [
-        "address": .string("\(settings.common.bindHost):\(bound)"), "backend": .string(backend is LocalEditBackend ? "local" : "openai"),
-        "metrics": .string(listener.map { "http://\(settings.common.bindHost):\($0.1)/metrics" } ?? "off"),
+        "address": .string("\(settings.common.bindHost):\(started.port)"), "backend": .string(backend is LocalEditBackend ? "local" : "openai"),
+        "metrics": .string(started.metricsDescription),
     ])
-    return RunningEditService(port: bound, server: server, workers: workers, metricsListener: listener)
+    return RunningEditService(port: started.port, server: started.server, workers: workers, metricsListener: started.metricsListener)
 }
 
 /// OpenAI when OPENAI_API_KEY is set (OPENAI_BASE_URL, OPENAI_IMAGE_MODEL), else the local engine.

@@ -86,27 +86,15 @@ public func startStorageService(_ environment: ConfigEnvironment, port: Int? = n
         DependencyHealth.database(pool, service: "storage", logger: logger, metrics: metrics),
         DependencyHealth.blobStore(blobs, service: "storage", logger: logger, metrics: metrics),
     ])
-    var registry = ServiceRegistry()
-    registry.register(contentsOf: provider.serverMethods)
-    registry.register(contentsOf: health.serverMethods)
-    var configuration = RPCServer.Configuration(host: settings.common.bindHost, port: port ?? settings.common.storagePort)
-    configuration.onCallFinished = callObserver(logger, metrics: metrics)
-    try useServerTLS(&configuration, settings.common, logger: logger)
-    let server = RPCServer(configuration: configuration, registry: registry)
-    let bound: Int
-    let listener: (MetricsHTTPServer, Int)?
-    do {
-        bound = try await server.start()
-        listener = try await startMetricsListener(
-            host: settings.common.bindHost, variable: "STORAGE_METRICS_PORT", metrics: metrics,
-            port: metricsListenerPort(override: metricsPort, servicePortOverridden: port != nil, setting: settings.common.storageMetricsPort))
-    } catch {
-        await server.shutdown(gracePeriod: .zero)
+    let started = try await startRPCService(
+        "storage", methods: [provider.serverMethods, health.serverMethods], common: settings.common,
+        port: port, portVariable: "STORAGE_PORT", portSetting: settings.common.storagePort,
+        metricsPort: metricsPort, metricsVariable: "STORAGE_METRICS_PORT", metricsPortSetting: settings.common.storageMetricsPort,
+        logger: logger, metrics: metrics
+    ) {
         await pool.close()
-        throw error
     }
     metrics.observe(pool: pool, service: "storage")
-    metrics.observe(server: server, service: "storage")
     let interval = settings.collectInterval
     let collector = Task {
         while !Task.isCancelled {
@@ -121,10 +109,10 @@ public func startStorageService(_ environment: ConfigEnvironment, port: Int? = n
     case .local(let root): store = root
     }
     logger.info("storage service listening", metadata: [
-        "address": .string("\(settings.common.bindHost):\(bound)"), "blobs": .string(store),
-        "metrics": .string(listener.map { "http://\(settings.common.bindHost):\($0.1)/metrics" } ?? "off"),
+        "address": .string("\(settings.common.bindHost):\(started.port)"), "blobs": .string(store),
+        "metrics": .string(started.metricsDescription),
     ])
-    return RunningStorageService(port: bound, server: server, pool: pool, collector: collector, metricsListener: listener)
+    return RunningStorageService(port: started.port, server: started.server, pool: pool, collector: collector, metricsListener: started.metricsListener)
 }
 
 /// The secret that signs local-store links: BLOB_URL_SECRET (base64url, at least 32 bytes), or
