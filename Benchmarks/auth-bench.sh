@@ -41,6 +41,8 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/measure.sh
+source "$HERE/scripts/measure.sh"
 ROOT=$(cd "$HERE/.." && pwd)
 IMAGEEDIT_BIN=${IMAGEEDIT_BIN:-$ROOT/.build/release/imageedit}
 PG_PORT=${PG_PORT:-54331}
@@ -88,7 +90,6 @@ fi
 [[ -x "$IMAGEEDIT_BIN" ]] || die "$IMAGEEDIT_BIN is not an executable (build it, or set IMAGEEDIT_BIN)"
 IMAGEEDIT_BIN=$(realpath "$IMAGEEDIT_BIN")  # the services run in $OUT
 
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for port in "$AUTH_PORT" "$GATEWAY_PORT"; do
     port_busy "$port" && die "port $port is in use: set AUTH_PORT / GATEWAY_PORT to free ports"
 done
@@ -132,24 +133,10 @@ for _ in $(seq 300); do
 done
 [[ -n "$ready" ]] || { cat "$OUT/gateway.log" >&2; die "gateway not answering /healthz"; }
 
-# --- measuring helpers ---------------------------------------------------------------------
-status_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
-proc_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+# --- measuring helpers (with scripts/measure.sh) -------------------------------------------
 # all_ticks: "busy total user+nice+system" ticks of the whole machine so far.
 all_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8, $2 + $3 + $4 }' /proc/stat; }
 
-# wait_quiet: waits (up to QUIET_WAIT s) until the machine is nearly idle; prints its busy %.
-wait_quiet() {
-    local waited=0 busy a b
-    while :; do
-        a=$(all_ticks); sleep 1; b=$(all_ticks)
-        busy=$(awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); d = y[2] - x[2]; printf "%.0f", d ? 100 * (y[1] - x[1]) / d : 0 }')
-        waited=$((waited + 1))
-        if ((busy <= QUIET_BUSY || waited >= QUIET_WAIT)); then break; fi
-        ((waited % 30 == 1)) && log "machine ${busy}% busy (someone else's work); waiting up to ${QUIET_WAIT}s"
-    done
-    echo "$busy"
-}
 
 # children_ticks: CPU ticks of this shell's finished children (wrk), from `times`. Must run in
 # this shell, not in $(...): a subshell has children of its own.

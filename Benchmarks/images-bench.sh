@@ -57,6 +57,8 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/measure.sh
+source "$HERE/scripts/measure.sh"
 ROOT=$(cd "$HERE/.." && pwd)
 IMAGEEDIT_BIN=${IMAGEEDIT_BIN:-$ROOT/.build/release/imageedit}
 LOADS=${LOADS:-upload upload-1mib list delete upload-remote}
@@ -161,7 +163,6 @@ if [[ -z "${SKIP_BUILD:-}" ]]; then
 fi
 [[ -x "$IMAGEEDIT_BIN" ]] || die "$IMAGEEDIT_BIN is not an executable (build it, or set IMAGEEDIT_BIN)"
 
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 for port in "$AUTH_PORT" "$STORAGE_PORT" "$EDIT_PORT" "$GATEWAY_PORT" "$MOTO_PORT"; do
     port_busy "$port" && die "port $port is in use: set AUTH_PORT / STORAGE_PORT / EDIT_PORT / GATEWAY_PORT / MOTO_PORT to free ports"
 done
@@ -253,10 +254,7 @@ start_services() {
     [[ -n "$ready" ]] || { tail -n 5 "$OUT"/{auth,storage,edit,gateway}.log >&2; die "the services did not become ready"; }
 }
 
-# --- measuring helpers ---------------------------------------------------------------------
-status_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
-proc_ticks() { [[ -n "$1" && -r "/proc/$1/stat" ]] && sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }' || echo 0; }
-all_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat; }
+# --- measuring helpers (with scripts/measure.sh) -------------------------------------------
 service_pids() { echo "$AUTH_PID $STORAGE_PID $EDIT_PID $GATEWAY_PID"; }
 # PostgreSQL: the postmaster and its children (the pools' backends live as long as the pools).
 pg_ticks() {
@@ -267,18 +265,6 @@ pg_ticks() {
 # Ticks of: auth storage edit gateway postgres moto fake.
 ticks_now() { echo "$(proc_ticks "$AUTH_PID") $(proc_ticks "$STORAGE_PID") $(proc_ticks "$EDIT_PID") $(proc_ticks "$GATEWAY_PID") $(pg_ticks) $(proc_ticks "$MOTO_PID") $(proc_ticks "$FAKE_PID")"; }
 
-# wait_quiet: waits (up to QUIET_WAIT s) until the machine is nearly idle; prints its busy %.
-wait_quiet() {
-    local waited=0 busy a b
-    while :; do
-        a=$(all_ticks); sleep 1; b=$(all_ticks)
-        busy=$(awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); d = y[2] - x[2]; printf "%.0f", d ? 100 * (y[1] - x[1]) / d : 0 }')
-        waited=$((waited + 1))
-        if ((busy <= QUIET_BUSY || waited >= QUIET_WAIT)); then break; fi
-        ((waited % 30 == 1)) && log "machine ${busy}% busy (someone else's work); waiting up to ${QUIET_WAIT}s"
-    done
-    echo "$busy"
-}
 
 # wait_idle: waits (up to 120 s) until our processes are idle: requests that wrk abandoned at
 # the end of a load still finish, and must not land in the next.
@@ -323,13 +309,13 @@ run_load() {
         perf record -g -F 499 -o "$OUT/$name.perf.data" -p "$(service_pids | tr ' ' ',')" >"$OUT/$name.perf.log" 2>&1 &
         profiler=$!
     fi
-    c0=$(ticks_now); m0=$(all_ticks); t0=$(date +%s.%N)
+    c0=$(ticks_now); m0=$(machine_ticks); t0=$(date +%s.%N)
     /usr/bin/time -f '%U %S' -o "$OUT/$name.wrk.cpu" timeout $((seconds + 90)) \
         ${PRIO[@]+"${PRIO[@]}"} wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${seconds}s" --timeout 60s --latency \
         -s "$script" "$BASE" >"$OUT/$name.wrk.txt" 2>&1 &
     local runner=$!
     wait "$runner" || { log "$name: wrk failed"; failed=1; }
-    t1=$(date +%s.%N); m1=$(all_ticks); c1=$(ticks_now)
+    t1=$(date +%s.%N); m1=$(machine_ticks); c1=$(ticks_now)
     kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
     if [[ -n "$profiler" ]]; then
         kill -INT "$profiler" 2>/dev/null; wait "$profiler" 2>/dev/null || true

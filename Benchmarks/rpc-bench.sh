@@ -37,6 +37,8 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=scripts/measure.sh
+source "$HERE/scripts/measure.sh"
 OURS_BIN=${OURS_BIN:-$HERE/../.build/release/rpc-interop}
 SWIFT_ECHO_BIN=${SWIFT_ECHO_BIN:-$HERE/.build/release/grpc-swift-echo}
 SWIFT_ECHO_ARGS=${SWIFT_ECHO_ARGS:-}
@@ -217,22 +219,6 @@ children_ticks() {
         printf "%.0f", t * hz }' "$OUT/.times"
 }
 
-# wait_quiet: waits (up to QUIET_WAIT s) until the machine is nearly idle, so other
-# people's builds do not land in the measurement; prints how busy it was at the start.
-wait_quiet() {
-    local waited=0 busy
-    while :; do
-        local a b
-        a=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat)
-        sleep 1
-        b=$(awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8 }' /proc/stat)
-        busy=$(awk -v a="$a" -v b="$b" 'BEGIN { split(a, x, " "); split(b, y, " "); d = y[2] - x[2]; printf "%.0f", d ? 100 * (y[1] - x[1]) / d : 0 }')
-        waited=$((waited + 1))
-        if ((busy <= QUIET_BUSY || waited >= QUIET_WAIT)); then break; fi
-        ((waited % 30 == 1)) && log "machine ${busy}% busy (someone else's work); waiting up to ${QUIET_WAIT}s"
-    done
-    echo "$busy"
-}
 
 # run_load NAME PORT PAYLOAD SHAPE: one h2load run, recorded in runs.tsv with the CPU the
 # server used, how busy both cores were, and what everything else used (interference).
