@@ -53,7 +53,7 @@ struct ImageRoutes {
                 CreateImageRequest(original: content(edited.original, data: image.data), edited: content(edited.edited, data: edited.editedImage),
                                    prompt: prompt, backend: edited.backend, model: edited.model, appliedOperations: edited.appliedOperations),
                 context: rpcContext(context, settings: settings, bearer: user.accessToken))
-            return JSONResponse.make(.created, try body(for: created.image, request: request, note: edited.note))
+            return JSONResponse.make(.created, body(for: created.image, request: request, note: edited.note))
         }
     }
 
@@ -88,12 +88,12 @@ struct ImageRoutes {
         func link(_ number: Int) -> String {
             absolute("\(path)?page=\(number)&page_size=\(pageSize)", request: request)
         }
-        return JSONResponse.make(.ok, [
-            "count": total,
-            "next": offset + pageSize < total ? link(page + 1) : NSNull(),
-            "previous": page > 1 ? link(page - 1) : NSNull(),
-            "results": try response.images.map { try imageData($0, request: request) },
-        ])
+        return JSONResponse.make(.ok, .object(sorted: [
+            .init("count", .integer(Int64(total))),
+            .init("next", .string(offset + pageSize < total ? link(page + 1) : nil)),
+            .init("previous", .string(page > 1 ? link(page - 1) : nil)),
+            .init("results", .array(response.images.map { imageData($0, request: request) })),
+        ]))
     }
 
     func show(_ request: Request, _ context: GatewayRequestContext) async throws -> Response {
@@ -101,7 +101,7 @@ struct ImageRoutes {
         let user = try await auth.authenticate(request, &context)
         let response = try await dependencies.storage.getImage(
             GetImageRequest(id: try imageID(context)), context: rpcContext(context, settings: settings, bearer: user.accessToken))
-        return JSONResponse.make(.ok, try imageData(response.image ?? Image(), request: request))
+        return JSONResponse.make(.ok, imageData(response.image ?? Image(), request: request))
     }
 
     func download(_ request: Request, _ context: GatewayRequestContext, version: ImageVersion) async throws -> Response {
@@ -139,7 +139,7 @@ struct ImageRoutes {
                     id: id, original: newImage.map { content(edited.original, data: $0.data) }, edited: content(edited.edited, data: edited.editedImage),
                     prompt: newPrompt, backend: edited.backend, model: edited.model, appliedOperations: edited.appliedOperations),
                 context: rpcContext(context, settings: settings, bearer: user.accessToken))
-            return JSONResponse.make(.ok, try body(for: updated.image, request: request, note: edited.note))
+            return JSONResponse.make(.ok, body(for: updated.image, request: request, note: edited.note))
         }
     }
 
@@ -202,32 +202,43 @@ struct ImageRoutes {
     }
 
     /// The POST/PATCH answer, as the original service shaped it.
-    private func body(for image: Image?, request: Request, note: String) throws -> [String: Any] {
+    private func body(for image: Image?, request: Request, note: String) -> JSONValue {
         let image = image ?? Image()
-        var data = try imageData(image, request: request)
-        if !note.isEmpty { data["note"] = note }
-        return [
-            "original_image_url": data["s3_image_url"] ?? "",
-            "dalle_edited_image_url": data["edited_image_url"] ?? "",
-            "image_data": data,
-            "prompt": image.prompt,
-        ]
+        var data = imageData(image, request: request)
+        if !note.isEmpty { data = data.setting("note", to: .string(note)) }
+        return .object(sorted: [
+            .init("dalle_edited_image_url", data["edited_image_url"] ?? .string("")),
+            .init("image_data", data),
+            .init("original_image_url", data["s3_image_url"] ?? .string("")),
+            .init("prompt", .string(image.prompt)),
+        ])
     }
 
-    /// One image's metadata (the `image_data` object).
-    func imageData(_ image: Image, request: Request) throws -> [String: Any] {
-        [
-            "id": image.id, "user": image.userId, "prompt": image.prompt,
-            "s3_image_url": absolute(image.originalUrl, request: request),
-            "edited_image_url": absolute(image.editedUrl, request: request),
-            "original_url": "/api/images/images/\(image.id)/original", "edited_url": "/api/images/images/\(image.id)/edited",
-            "urls_expire_at": iso8601(image.urlsExpireAt),
-            "uploaded_at": iso8601(image.createdAt), "edited_at": iso8601(image.editedAt),
-            "width": image.width, "height": image.height, "content_type": image.originalContentType,
-            "size_bytes": image.originalSizeBytes, "edited_width": image.editedWidth, "edited_height": image.editedHeight,
-            "edited_content_type": image.editedContentType, "edited_size_bytes": image.editedSizeBytes,
-            "backend": image.backend, "model": image.model, "applied_operations": image.appliedOperations,
-        ]
+    /// One image's metadata (the `image_data` object), members in key order.
+    func imageData(_ image: Image, request: Request) -> JSONValue {
+        .object(sorted: [
+            .init("applied_operations", .strings(image.appliedOperations)),
+            .init("backend", .string(image.backend)),
+            .init("content_type", .string(image.originalContentType)),
+            .init("edited_at", .string(iso8601(image.editedAt))),
+            .init("edited_content_type", .string(image.editedContentType)),
+            .init("edited_height", .unsigned(UInt64(image.editedHeight))),
+            .init("edited_image_url", .string(absolute(image.editedUrl, request: request))),
+            .init("edited_size_bytes", .unsigned(UInt64(image.editedSizeBytes))),
+            .init("edited_url", .string("/api/images/images/\(image.id)/edited")),
+            .init("edited_width", .unsigned(UInt64(image.editedWidth))),
+            .init("height", .unsigned(UInt64(image.height))),
+            .init("id", .integer(image.id)),
+            .init("model", .string(image.model)),
+            .init("original_url", .string("/api/images/images/\(image.id)/original")),
+            .init("prompt", .string(image.prompt)),
+            .init("s3_image_url", .string(absolute(image.originalUrl, request: request))),
+            .init("size_bytes", .unsigned(UInt64(image.originalSizeBytes))),
+            .init("uploaded_at", .string(iso8601(image.createdAt))),
+            .init("urls_expire_at", .string(iso8601(image.urlsExpireAt))),
+            .init("user", .integer(image.userId)),
+            .init("width", .unsigned(UInt64(image.width))),
+        ])
     }
 
     /// Relative local-store URLs become absolute on the gateway's public address.

@@ -98,6 +98,13 @@ enum JSONResponse {
         return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: encode(object)))
     }
 
+    /// A typed `value` as the response body (the image routes' bodies).
+    static func make(_ status: HTTPResponse.Status, _ value: JSONValue, headers: HTTPFields = [:]) -> Response {
+        var headers = headers
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: JSONWriter.encode(value))))
+    }
+
     /// `object` as JSON text, keys sorted. Written by ``JSONWriter``; a value it does not
     /// support goes through `JSONSerialization` as before, and `{}` if that fails too.
     static func encode(_ object: [String: Any]) -> ByteBuffer {

@@ -95,30 +95,88 @@ enum JSONWriter {
         return true
     }
 
-    /// A JSON string: RFC 8259's required escapes, the short forms where JSON has them.
+    /// A JSON string: RFC 8259's required escapes, the short forms where JSON has them. Runs of
+    /// bytes that need no escape (nearly all of them) are copied in one go.
     static func writeString(_ text: String, into output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
-            case UInt8(ascii: "\\"): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
-            case 0x08: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
-            case 0x0C: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
-            case 0x0A: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-            case 0x0D: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-            case 0x09: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-            case 0x00..<0x20:
-                output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
-                                           hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]])
-            default:
-                output.append(byte)
+        var text = text
+        text.withUTF8 { bytes in
+            var runStart = 0
+            for index in bytes.indices {
+                let byte = bytes[index]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                runStart = index + 1
+                switch byte {
+                case UInt8(ascii: "\""): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+                case UInt8(ascii: "\\"): output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+                case 0x08: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+                case 0x0C: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+                case 0x0A: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+                case 0x0D: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+                case 0x09: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+                default:
+                    output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                               hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0F)]])
+                }
             }
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
         }
         output.append(UInt8(ascii: "\""))
     }
 
-    private static func writeInteger(_ value: some BinaryInteger, into output: inout [UInt8]) {
-        output.append(contentsOf: String(value).utf8)
+    /// Decimal digits, written in place (no intermediate `String`).
+    static func writeInteger<T: BinaryInteger>(_ value: T, into output: inout [UInt8]) {
+        if value < 0 { output.append(UInt8(ascii: "-")) }
+        let start = output.count
+        var rest = value.magnitude
+        repeat {
+            let (quotient, digit) = rest.quotientAndRemainder(dividingBy: 10)
+            output.append(UInt8(ascii: "0") + UInt8(digit))
+            rest = quotient
+        } while rest != 0
+        output[start...].reverse()
+    }
+
+    // MARK: Typed values
+
+    /// The UTF-8 JSON text of `value`.
+    static func encode(_ value: JSONValue) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(1024)
+        write(value, into: &output)
+        return output
+    }
+
+    static func write(_ value: JSONValue, into output: inout [UInt8]) {
+        switch value {
+        case .string(let text):
+            writeString(text, into: &output)
+        case .integer(let number):
+            writeInteger(number, into: &output)
+        case .unsigned(let number):
+            writeInteger(number, into: &output)
+        case .bool(let flag):
+            output.append(contentsOf: flag ? trueBytes : falseBytes)
+        case .null:
+            output.append(contentsOf: nullBytes)
+        case .array(let elements):
+            output.append(UInt8(ascii: "["))
+            for (index, element) in elements.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                write(element, into: &output)
+            }
+            output.append(UInt8(ascii: "]"))
+        case .object(let members):
+            output.append(UInt8(ascii: "{"))
+            for (index, member) in members.enumerated() {
+                if index > 0 { output.append(UInt8(ascii: ",")) }
+                writeString(member.key, into: &output)
+                output.append(UInt8(ascii: ":"))
+                write(member.value, into: &output)
+            }
+            output.append(UInt8(ascii: "}"))
+        }
     }
 
     /// Integral values within ±2^53 as integers (as `JSONSerialization` writes them), others in
@@ -137,4 +195,69 @@ enum JSONWriter {
     private static let falseBytes = Array("false".utf8)
     private static let nullBytes = Array("null".utf8)
     private static let hexDigits = Array("0123456789abcdef".utf8)
+}
+
+/// A JSON value whose shape is known where it is built: what the image routes answer with,
+/// written by ``JSONWriter`` with no dynamic casts (for a list page, casting every value of a
+/// `[String: Any]` cost more than writing the text). Object members are written in the order
+/// given: ``sortedObject(_:)`` sorts them by their UTF-8 bytes, so a body reads exactly as the same
+/// object built as `[String: Any]` did; ``object(sorted:)`` takes members already in that order
+/// (checked in debug builds) and skips the sort.
+enum JSONValue: Sendable, Equatable {
+    case string(String)
+    case integer(Int64)
+    case unsigned(UInt64)
+    case bool(Bool)
+    case null
+    case array([JSONValue])
+    case object([Member])
+
+    struct Member: Sendable, Equatable {
+        var key: String
+        var value: JSONValue
+
+        init(_ key: String, _ value: JSONValue) {
+            self.key = key
+            self.value = value
+        }
+    }
+
+    /// An object whose members are sorted here.
+    static func sortedObject(_ members: [Member]) -> JSONValue {
+        .object(members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) })
+    }
+
+    /// An object whose members the caller lists sorted by key bytes, with no repeated key.
+    static func object(sorted members: [Member]) -> JSONValue {
+        assert(zip(members, members.dropFirst()).allSatisfy { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }, "members not sorted")
+        return .object(members)
+    }
+
+    /// `value` as a string, or null.
+    static func string(_ value: String?) -> JSONValue {
+        value.map { .string($0) } ?? .null
+    }
+
+    static func strings(_ values: [String]) -> JSONValue {
+        .array(values.map { .string($0) })
+    }
+
+    /// The object's members, or none for any other value.
+    var members: [Member] {
+        if case .object(let members) = self { return members }
+        return []
+    }
+
+    /// This object with `key` set to `value`, in its sorted place.
+    func setting(_ key: String, to value: JSONValue) -> JSONValue {
+        var members = self.members.filter { $0.key != key }
+        let index = members.firstIndex { key.utf8.lexicographicallyPrecedes($0.key.utf8) } ?? members.endIndex
+        members.insert(Member(key, value), at: index)
+        return .object(members)
+    }
+
+    /// A member's value, for tests and the rare route that reads its own body back.
+    subscript(key: String) -> JSONValue? {
+        members.first { $0.key == key }?.value
+    }
 }

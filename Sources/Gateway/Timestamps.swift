@@ -12,19 +12,27 @@ enum Timestamps {
         guard gmtime_r(&time, &parts) != nil else { return slowISO8601(seconds) }
         let year = Int(parts.tm_year) + 1900
         guard (1600...9999).contains(year) else { return slowISO8601(seconds) }
-        var text = ""
-        text.reserveCapacity(20)
-        func append(_ value: Int, digits: Int) {
-            let decimal = String(value)
-            text += String(repeating: "0", count: max(0, digits - decimal.count)) + decimal
+        // "YYYY-MM-DDTHH:MM:SSZ", written digit by digit into the string's own storage.
+        return String(unsafeUninitializedCapacity: 20) { buffer in
+            var position = 0
+            func put(_ value: Int, digits: Int, then separator: Character) {
+                var divisor = digits == 4 ? 1000 : 10
+                while divisor > 0 {
+                    buffer[position] = UInt8(ascii: "0") + UInt8(value / divisor % 10)
+                    position += 1
+                    divisor /= 10
+                }
+                buffer[position] = separator.asciiValue!
+                position += 1
+            }
+            put(year, digits: 4, then: "-")
+            put(Int(parts.tm_mon) + 1, digits: 2, then: "-")
+            put(Int(parts.tm_mday), digits: 2, then: "T")
+            put(Int(parts.tm_hour), digits: 2, then: ":")
+            put(Int(parts.tm_min), digits: 2, then: ":")
+            put(Int(parts.tm_sec), digits: 2, then: "Z")
+            return position
         }
-        append(year, digits: 4); text += "-"
-        append(Int(parts.tm_mon) + 1, digits: 2); text += "-"
-        append(Int(parts.tm_mday), digits: 2); text += "T"
-        append(Int(parts.tm_hour), digits: 2); text += ":"
-        append(Int(parts.tm_min), digits: 2); text += ":"
-        append(Int(parts.tm_sec), digits: 2); text += "Z"
-        return text
     }
 
     /// The formatter itself, for the times outside years 1600-9999.

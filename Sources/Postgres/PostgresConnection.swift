@@ -1,7 +1,7 @@
 internal import CLibPQ
 
 /// A value bound to a statement parameter. Parameters are always sent separately from the SQL
-/// text (`PQexecParams`), never interpolated.
+/// text (`PQexecPrepared`/`PQexecParams`), never interpolated.
 public enum PostgresValue: Sendable, Hashable {
     case text(String)
     case int(Int64)
@@ -31,8 +31,17 @@ public struct PostgresRows: Sendable {
 
 /// One libpq connection. Every call blocks its thread: use it only from a pool's worker
 /// thread (see ``PostgresPool``), never from an event loop. Not thread-safe.
+///
+/// Statements are prepared on first use and kept for the connection's life (up to
+/// ``preparedStatementLimit`` distinct SQL texts; past that, statements run unprepared), so a
+/// repeated statement is parsed and planned once per connection rather than on every call.
+/// The services' SQL texts are constants: values always travel as parameters.
 public final class PostgresConnection {
     private let raw: OpaquePointer
+    /// SQL text → the name it was prepared under on this connection.
+    private var prepared: [String: String] = [:]
+    /// How many distinct statements one connection keeps prepared.
+    public static let preparedStatementLimit = 128
 
     /// Connects (blocking). Throws ``PostgresError`` of kind `.connection` when it cannot.
     public init(url: String, connectTimeoutSeconds: Int = 5) throws(PostgresError) {
@@ -91,8 +100,13 @@ public final class PostgresConnection {
             }
         }
         let lengths = storage.map { Int32($0?.count ?? 0) }
+        let name = try preparedName(for: sql, parameterCount: parameters.count)
         let result = withPointers(storage) { pointers in
-            PQexecParams(raw, sql, Int32(parameters.count), nil, pointers, lengths, formats, 0)
+            if let name {
+                PQexecPrepared(raw, name, Int32(parameters.count), pointers, lengths, formats, 0)
+            } else {
+                PQexecParams(raw, sql, Int32(parameters.count), nil, pointers, lengths, formats, 0)
+            }
         }
         guard let result else {
             throw PostgresError(kind: .connection, message: Self.trimmed(PQerrorMessage(raw)))
@@ -102,14 +116,45 @@ public final class PostgresConnection {
         case PGRES_TUPLES_OK, PGRES_COMMAND_OK:
             return Self.rows(from: result)
         default:
-            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
-            let message = Self.trimmed(PQresultErrorMessage(result))
-            // A statement that failed because the connection died is a connection error.
-            if PQstatus(raw) != CONNECTION_OK || state == nil || state!.hasPrefix("08") || state == "57P01" {
-                throw PostgresError(kind: .connection, sqlState: state, message: message)
-            }
-            throw PostgresError(kind: .query, sqlState: state, message: message)
+            let error = failure(result)
+            // 0A000 "cached plan must not change result type": a table the statement reads
+            // changed shape since it was prepared. Forget it, so the next call prepares it anew.
+            if let name, error.sqlState == "0A000" { forget(sql, name: name) }
+            throw error
         }
+    }
+
+    /// The name `sql` is prepared under on this connection, preparing it now if it is new;
+    /// `nil` when the connection already keeps ``preparedStatementLimit`` statements. A
+    /// statement that fails to prepare (a syntax error, an aborted transaction) throws that
+    /// error and is not remembered.
+    private func preparedName(for sql: String, parameterCount: Int) throws(PostgresError) -> String? {
+        if let name = prepared[sql] { return name }
+        guard prepared.count < Self.preparedStatementLimit else { return nil }
+        let name = "ie_\(prepared.count + 1)"
+        guard let result = PQprepare(raw, name, sql, Int32(parameterCount), nil) else {
+            throw PostgresError(kind: .connection, message: Self.trimmed(PQerrorMessage(raw)))
+        }
+        defer { PQclear(result) }
+        guard PQresultStatus(result) == PGRES_COMMAND_OK else { throw failure(result) }
+        prepared[sql] = name
+        return name
+    }
+
+    private func forget(_ sql: String, name: String) {
+        prepared[sql] = nil
+        if let result = PQexec(raw, "DEALLOCATE \(name)") { PQclear(result) }
+    }
+
+    /// The error a failed result reports. A statement that failed because the connection died
+    /// is a connection error.
+    private func failure(_ result: OpaquePointer) -> PostgresError {
+        let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
+        let message = Self.trimmed(PQresultErrorMessage(result))
+        if PQstatus(raw) != CONNECTION_OK || state == nil || state!.hasPrefix("08") || state == "57P01" {
+            return PostgresError(kind: .connection, sqlState: state, message: message)
+        }
+        return PostgresError(kind: .query, sqlState: state, message: message)
     }
 
     /// Runs a script of one or more statements with no parameters (`PQexec`), e.g. a migration.
@@ -123,12 +168,7 @@ public final class PostgresConnection {
         case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
             return
         default:
-            let state = PQresultErrorField(result, Int32(UInt8(ascii: "C"))).map { String(cString: $0) }
-            let message = Self.trimmed(PQresultErrorMessage(result))
-            if PQstatus(raw) != CONNECTION_OK || state == nil || state!.hasPrefix("08") || state == "57P01" {
-                throw PostgresError(kind: .connection, sqlState: state, message: message)
-            }
-            throw PostgresError(kind: .query, sqlState: state, message: message)
+            throw failure(result)
         }
     }
 

@@ -100,4 +100,65 @@ import Testing
         #expect(text(["n": Double.nan]) == "{}")
         #expect(JSONResponse.make(.ok, [:]).headers[.contentType] == "application/json")
     }
+
+    // MARK: Typed values
+
+    /// The same value as Foundation objects, for `JSONSerialization`.
+    static func foundationValue(_ value: JSONValue) -> Any {
+        switch value {
+        case .string(let text): text
+        case .integer(let number): number
+        case .unsigned(let number): number
+        case .bool(let flag): flag
+        case .null: NSNull()
+        case .array(let elements): elements.map(foundationValue)
+        case .object(let members): Dictionary(uniqueKeysWithValues: members.map { ($0.key, foundationValue($0.value)) })
+        }
+    }
+
+    static func written(_ value: JSONValue) -> String {
+        String(decoding: JSONWriter.encode(value), as: UTF8.self)
+    }
+
+    /// One image's metadata as the image routes type it (members in key order).
+    static let typedImageData = JSONValue.sortedObject([
+        .init("id", .integer(42)), .init("user", .integer(7)), .init("prompt", .string("make it \"grayscale\" / please\n\u{1} é 🙂")),
+        .init("s3_image_url", .string("http://127.0.0.1:8000/blobs/images/7/x/original-ab12.png?expires=1795858461&signature=abc")),
+        .init("edited_url", .string("/api/images/images/42/edited")), .init("uploaded_at", .string("2026-11-29T10:34:21Z")),
+        .init("width", .unsigned(512)), .init("size_bytes", .unsigned(UInt64.max)), .init("height", .integer(Int64.min)),
+        .init("applied_operations", .strings(["grayscale", "rotate:90"])), .init("empty", .array([])), .init("nested", .object([])),
+        .init("flags", .array([.bool(true), .bool(false), .null])),
+    ])
+
+    /// A typed body is written exactly as `JSONSerialization` writes the same object (keys
+    /// sorted, slashes unescaped), nested, with escapes and the integer extremes.
+    @Test func typedValuesMatchJSONSerialization() throws {
+        let list = JSONValue.object(sorted: [
+            .init("count", .integer(11)), .init("next", .string("http://h/api/images/images/?page=2&page_size=10")),
+            .init("previous", .string(nil)), .init("results", .array([Self.typedImageData, Self.typedImageData])),
+        ])
+        for value in [Self.typedImageData, list, .object([]), .sortedObject([.init("", .string(""))])] {
+            let object = try #require(Self.foundationValue(value) as? [String: Any])
+            #expect(Self.written(value) == (try Self.foundation(object)))
+        }
+        #expect(Self.written(.array([.integer(0), .integer(-7), .unsigned(0), .integer(1_000_000)])) == "[0,-7,0,1000000]")
+    }
+
+    /// `sortedObject(_:)` sorts by key bytes; `setting` replaces or inserts in the sorted place.
+    @Test func objectMembersAreSortedAndSettable() {
+        let value = JSONValue.sortedObject([.init("b", .integer(1)), .init("a_b", .integer(2)), .init("A", .integer(3)), .init("é", .integer(4)), .init("ab", .integer(5))])
+        #expect(Self.written(value) == #"{"A":3,"a_b":2,"ab":5,"b":1,"é":4}"#)
+        #expect(Self.written(value.setting("note", to: .string("n"))) == #"{"A":3,"a_b":2,"ab":5,"b":1,"note":"n","é":4}"#)
+        #expect(Self.written(value.setting("b", to: .null)) == #"{"A":3,"a_b":2,"ab":5,"b":null,"é":4}"#)
+        #expect(value["ab"] == .integer(5))
+        #expect(value["zz"] == nil)
+        #expect(JSONValue.string(nil) == .null)
+    }
+
+    /// Typed response bodies carry the JSON content type.
+    @Test func typedResponses() {
+        let response = JSONResponse.make(.created, .object(sorted: [.init("a", .integer(1))]))
+        #expect(response.status == .created)
+        #expect(response.headers[.contentType] == "application/json")
+    }
 }

@@ -39,6 +39,90 @@ struct PostgresPoolTests {
         await pool.close()
     }
 
+    /// The statements this session keeps prepared.
+    static func preparedStatements(_ connection: PostgresConnection) throws -> [String] {
+        try connection.query("SELECT statement FROM pg_prepared_statements ORDER BY prepare_time, name").rows.map { $0[0] ?? "" }
+    }
+
+    /// A statement is prepared once per connection and reused with other values.
+    @Test func statementsArePreparedOnceAndReused() async throws {
+        let pool = PostgresPool(url: testDatabaseURL ?? "", size: 1)
+        try await pool.withConnection { (connection: PostgresConnection) throws in
+            let sql = "SELECT $1::bigint * 2 AS doubled"
+            for value in Int64(1)...5 {
+                #expect(try connection.query(sql, [.int(value)]).value("doubled") == String(value * 2))
+            }
+            #expect(try Self.preparedStatements(connection).filter { $0 == sql }.count == 1)
+        }
+        await pool.close()
+    }
+
+    /// A statement that fails to prepare is an error like any other and is not remembered: the
+    /// connection goes on working, and a statement refused inside an aborted transaction works
+    /// once the transaction is over.
+    @Test func aStatementThatFailsToPrepareIsNotRemembered() async throws {
+        let pool = PostgresPool(url: testDatabaseURL ?? "", size: 1)
+        try await pool.withConnection { (connection: PostgresConnection) throws in
+            #expect(throws: PostgresError.self) { try connection.query("SELEC $1::int", [.int(1)]) }
+            do {
+                try connection.query("SELEC 1")
+                Issue.record("expected a syntax error")
+            } catch let error as PostgresError {
+                #expect(error.kind == .query)
+                #expect(error.sqlState == "42601")
+            }
+            try connection.query("BEGIN")
+            #expect(throws: PostgresError.self) { try connection.query("SELECT 1/0") }
+            let sql = "SELECT $1::int + 1 AS n"
+            do {
+                try connection.query(sql, [.int(1)])
+                Issue.record("expected the aborted transaction to refuse the statement")
+            } catch let error as PostgresError {
+                #expect(error.sqlState == "25P02")
+            }
+            try connection.query("ROLLBACK")
+            #expect(try connection.query(sql, [.int(1)]).value("n") == "2")
+            #expect(try Self.preparedStatements(connection).contains(sql))
+        }
+        await pool.close()
+    }
+
+    /// A table that changes shape under a prepared statement fails that call (0A000), and the
+    /// next call prepares the statement again and works.
+    @Test func aStatementIsPreparedAgainAfterItsTableChanges() async throws {
+        let pool = PostgresPool(url: testDatabaseURL ?? "", size: 1)
+        let table = "t_\(UInt32.random(in: 0...UInt32.max))"
+        try await pool.withConnection { (connection: PostgresConnection) throws in
+            try connection.query("CREATE TABLE \(table) (id int)")
+            try connection.query("INSERT INTO \(table) VALUES (7)")
+            let sql = "SELECT * FROM \(table) WHERE id = $1"
+            #expect(try connection.query(sql, [.int(7)]).columns == ["id"])
+            try connection.query("ALTER TABLE \(table) ADD COLUMN note text")
+            do {
+                try connection.query(sql, [.int(7)])
+            } catch let error as PostgresError {
+                // PostgreSQL re-plans most changes itself; when it cannot, it says 0A000.
+                #expect(error.sqlState == "0A000")
+            }
+            #expect(try connection.query(sql, [.int(7)]).columns == ["id", "note"])
+            try connection.query("DROP TABLE \(table)")
+        }
+        await pool.close()
+    }
+
+    /// Past the limit, statements still run, unprepared.
+    @Test func statementsPastTheLimitRunUnprepared() async throws {
+        let pool = PostgresPool(url: testDatabaseURL ?? "", size: 1)
+        try await pool.withConnection { (connection: PostgresConnection) throws in
+            let limit = PostgresConnection.preparedStatementLimit
+            for index in 0..<(limit + 5) {
+                #expect(try connection.query("SELECT $1::int + \(index) AS n", [.int(1)]).value("n") == String(index + 1))
+            }
+            #expect(try Self.preparedStatements(connection).count == limit)
+        }
+        await pool.close()
+    }
+
     @Test func queryErrorsCarrySQLStateAndMapToGenericInternal() async throws {
         let table = "t_\(UInt32.random(in: 0...UInt32.max))"
         try await pool.query("CREATE TABLE \(table) (id int PRIMARY KEY)")
