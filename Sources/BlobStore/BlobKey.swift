@@ -10,13 +10,22 @@ public enum BlobKey {
     public static func validate(_ key: String) throws(BlobStoreError) {
         guard !key.isEmpty else { throw BlobStoreError(.invalidKey, detail: "empty key") }
         try validateCharacters(key, what: "key")
-        for segment in key.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
-            guard let first = segment.first else {
-                throw BlobStoreError(.invalidKey, detail: "key has an empty segment: \(key)")
+        // One pass over the bytes, looking at the first byte of every segment (and at the end,
+        // which is the start of an empty last segment when the key ends with "/").
+        var atSegmentStart = true
+        for byte in key.utf8 {
+            if atSegmentStart {
+                guard byte != UInt8(ascii: "/") else {
+                    throw BlobStoreError(.invalidKey, detail: "key has an empty segment: \(key)")
+                }
+                guard byte != UInt8(ascii: ".") else {
+                    throw BlobStoreError(.invalidKey, detail: "key has a segment starting with '.': \(key)")
+                }
             }
-            guard first != UInt8(ascii: ".") else {
-                throw BlobStoreError(.invalidKey, detail: "key has a segment starting with '.': \(key)")
-            }
+            atSegmentStart = byte == UInt8(ascii: "/")
+        }
+        guard !atSegmentStart else {
+            throw BlobStoreError(.invalidKey, detail: "key has an empty segment: \(key)")
         }
     }
 

@@ -7,14 +7,14 @@ import OpenSSLCrypto
 /// binds the key and the expiry, so neither can be changed. Thread-safe value type. The secret
 /// is never logged or shown by `description`.
 public struct URLSigner: Sendable, CustomStringConvertible {
-    private let secret: [UInt8]
+    private let secret: HMACSHA256Key
 
     /// A signer with `secret` (at least 32 random bytes; shorter secrets are refused).
     public init(secret: [UInt8]) throws(BlobStoreError) {
         guard secret.count >= 32 else {
             throw BlobStoreError(.invalidArgument, detail: "URL signing secret must be at least 32 bytes")
         }
-        self.secret = secret
+        self.secret = HMACSHA256Key(secret)
     }
 
     public var description: String { "URLSigner(secret: <redacted>)" }
@@ -44,6 +44,6 @@ public struct URLSigner: Sendable, CustomStringConvertible {
     }
 
     private func signature(key: String, expiresAt: Int) -> String {
-        Crypto.hex(Crypto.hmacSHA256(key: secret, Array("\(key)\n\(expiresAt)".utf8)))
+        Crypto.hex(secret.authenticationCode(Array("\(key)\n\(expiresAt)".utf8)))
     }
 }

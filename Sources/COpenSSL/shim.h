@@ -74,6 +74,52 @@ static inline int ie_pbkdf2_hmac_sha256(const unsigned char *password, size_t pa
 #pragma GCC diagnostic pop
 }
 
+/* HMAC-SHA256 with a key prepared once: the inner and outer SHA-256 states after the padded
+   key, copied by value for each message. For a key used for many short messages (the signed
+   blob URLs: two per image in a list), where OpenSSL 3's one-shot HMAC() fetches the digest and
+   allocates contexts on every call. Same output as HMAC(EVP_sha256(), ...). */
+typedef struct {
+    SHA256_CTX inner;
+    SHA256_CTX outer;
+} ie_hmac_sha256_key;
+
+static inline void ie_hmac_sha256_key_init(ie_hmac_sha256_key *prepared, const unsigned char *key, size_t key_length) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    unsigned char block[64], pad[64];
+    memset(block, 0, sizeof block);
+    if (key_length > 64) {
+        SHA256(key, key_length, block);
+    } else if (key_length > 0) {
+        memcpy(block, key, key_length);
+    }
+    for (int i = 0; i < 64; i++) pad[i] = block[i] ^ 0x36;
+    SHA256_Init(&prepared->inner);
+    SHA256_Update(&prepared->inner, pad, 64);
+    for (int i = 0; i < 64; i++) pad[i] = block[i] ^ 0x5c;
+    SHA256_Init(&prepared->outer);
+    SHA256_Update(&prepared->outer, pad, 64);
+    OPENSSL_cleanse(block, sizeof block);
+    OPENSSL_cleanse(pad, sizeof pad);
+#pragma GCC diagnostic pop
+}
+
+static inline void ie_hmac_sha256_prepared(const ie_hmac_sha256_key *prepared, const unsigned char *data, size_t length,
+                                           unsigned char output[32]) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    unsigned char inner_digest[32];
+    SHA256_CTX ctx = prepared->inner;
+    SHA256_Update(&ctx, data, length);
+    SHA256_Final(inner_digest, &ctx);
+    ctx = prepared->outer;
+    SHA256_Update(&ctx, inner_digest, 32);
+    SHA256_Final(output, &ctx);
+    OPENSSL_cleanse(&ctx, sizeof ctx);
+    OPENSSL_cleanse(inner_digest, sizeof inner_digest);
+#pragma GCC diagnostic pop
+}
+
 /* Function forms of OpenSSL macros that Swift cannot import, and the ALPN callback. */
 
 /* The wire form of the one ALPN protocol we speak: length-prefixed "h2". */

@@ -21,6 +21,23 @@ func bytes(hex: String) -> [UInt8] {
         #expect(Crypto.hex(mac) == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
     }
 
+    /// A prepared key gives OpenSSL's HMAC for keys shorter than, equal to and longer than the
+    /// 64-byte block (hashed first), the empty key and message, and messages across blocks;
+    /// one key serves many messages; and RFC 4231's case 2.
+    @Test(arguments: [0, 1, 4, 32, 63, 64, 65, 131, 300])
+    func preparedHMACKeyMatchesOpenSSL(keyLength: Int) {
+        let key = (0..<keyLength).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+        let prepared = HMACSHA256Key(key)
+        for messageLength in [0, 1, 55, 56, 64, 65, 1000] {
+            let message = (0..<messageLength).map { UInt8(truncatingIfNeeded: $0 &* 101 &+ keyLength) }
+            #expect(prepared.authenticationCode(message) == Crypto.hmacSHA256(key: key, message), "message of \(messageLength) bytes")
+        }
+        let jefe = HMACSHA256Key(Array("Jefe".utf8))
+        #expect(Crypto.hex(jefe.authenticationCode(Array("what do ya want for nothing?".utf8)))
+            == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
+        #expect(!"\(prepared)".contains("\(key)") || key.isEmpty)
+    }
+
     @Test func pbkdf2RFC7914Vector() throws {
         let derived = try Crypto.pbkdf2SHA256(password: Array("passwd".utf8), salt: Array("salt".utf8), iterations: 1, length: 64)
         #expect(Crypto.hex(derived) == "55ac046e56e3089fec1691c22544b605f94185216dde0465e68b9d57c20dacbc49ca9cccf179b645991664b39d77ef317c71b845b1e30bd509112041d3a19783")
