@@ -25,6 +25,7 @@ APT_PACKAGES=(
     nghttp2-client
     postgresql
     libvips-dev
+    libdeflate-dev
     docker-compose
 )
 

@@ -8,6 +8,11 @@ struct VipsError: Error, CustomStringConvertible {
     let detail: String
     var description: String { "libvips \(operation) failed: \(detail)" }
 
+    init(operation: String, detail: String) {
+        self.operation = operation
+        self.detail = detail
+    }
+
     /// Takes and clears libvips' (thread-local) error buffer.
     init(_ operation: String) {
         self.operation = operation
@@ -28,21 +33,18 @@ enum Vips {
     }()
 }
 
-/// How hard libvips' PNG writer works: zlib's level and libpng's row filter.
-struct PNGEncoding {
-    var compression: Int32
-    var filter: VipsForeignPngFilter
-
-    /// zlib level 2 with the `Sub` filter on every row: for the local engine's results. On the
-    /// benchmark's noisy 512x512 photo-like image, a 1-band result costs ~5 ms to write
-    /// (level 6 with no filter, libvips' default, costs ~11 ms for the same bytes and more
-    /// than 60 ms for a 3-band grey image), at 7 % more bytes than level 6 with adaptive
-    /// filtering; on smooth images `Sub` keeps most of what filtering saves (a 512x512
-    /// gradient: 5.5 KB, against 95 KB unfiltered). See Benchmarks/README.md, "Image routes".
-    static let fast = PNGEncoding(compression: 2, filter: VIPS_FOREIGN_PNG_FILTER_SUB)
-    /// zlib level 6, libpng choosing the best filter for each row: the smallest file, at
-    /// about twice ``fast``'s time. For the model's input when ``fast`` is over its size limit.
-    static let small = PNGEncoding(compression: 6, filter: VIPS_FOREIGN_PNG_FILTER_ALL)
+/// How a PNG is written.
+enum PNGEncoding {
+    /// The project's writer (`ie_png_write`): the `Sub` filter on every row, libdeflate level
+    /// 1. For the local engine's results and the model's input. On the benchmark's photo-like
+    /// 512x512 image, a 1-band result takes ~2 ms and 192 KB, where libpng with zlib level 2
+    /// and the same filter (the setting before it) took ~6 ms and 200 KB; on smooth images it
+    /// is as small as libpng's (a 512x512 gradient: 2.8 KB). See Benchmarks/README.md, "Image routes".
+    case fast
+    /// libpng through libvips, zlib level 6 with libpng choosing the best filter for each row:
+    /// the smallest file, several times ``fast``'s time. For the model's input when ``fast``
+    /// is over its size limit.
+    case small
 }
 
 /// An owned libvips image. Operations return new images; the wrapper unrefs on release.
@@ -83,15 +85,36 @@ final class VipsImage {
     }
 
     /// Encodes as PNG. This is where the pixels are actually computed, so decode errors of a
-    /// truncated file surface here.
+    /// truncated file surface here. ``PNGEncoding/fast`` needs 8-bit pixels (what ``srgb8()``
+    /// and ``eightBit()`` give); other formats are cast first.
     func pngData(_ encoding: PNGEncoding) throws -> [UInt8] {
         var buffer: UnsafeMutableRawPointer?
         var length = 0
-        guard ie_vips_pngsave(pointer, &buffer, &length, encoding.compression, encoding.filter) == 0, let buffer else {
-            throw VipsError("pngsave")
+        switch encoding {
+        case .fast:
+            let image = vips_image_get_format(pointer) == VIPS_FORMAT_UCHAR ? self : try apply("cast") { ie_vips_cast_uchar($0, $1) }
+            var png: UnsafeMutablePointer<UInt8>?
+            let status = ie_png_write(image.pointer, &png, &length)
+            guard status == 0, let png else {
+                throw status == -1 ? VipsError("pngsave") : VipsError(operation: "pngsave", detail: "PNG writer failed (\(status))")
+            }
+            defer { free(png) }
+            return Array(UnsafeBufferPointer(start: png, count: length))
+        case .small:
+            guard ie_vips_pngsave(pointer, &buffer, &length, 6, VIPS_FOREIGN_PNG_FILTER_ALL) == 0, let buffer else {
+                throw VipsError("pngsave")
+            }
+            defer { ie_vips_free(buffer) }
+            return Array(UnsafeRawBufferPointer(start: buffer, count: length))
         }
-        defer { ie_vips_free(buffer) }
-        return Array(UnsafeRawBufferPointer(start: buffer, count: length))
+    }
+
+    /// The computed pixels, band-interleaved rows top to bottom (for checks and tests).
+    func pixels() throws -> [UInt8] {
+        var length = 0
+        guard let memory = vips_image_write_to_memory(pointer, &length) else { throw VipsError("write_to_memory") }
+        defer { g_free(memory) }
+        return Array(UnsafeRawBufferPointer(start: memory, count: length))
     }
 
     // MARK: Operations

@@ -40,6 +40,8 @@ public final class PostgresConnection {
     private let raw: OpaquePointer
     /// SQL text → the name it was prepared under on this connection.
     private var prepared: [String: String] = [:]
+    /// Names are never reused on a connection, even after a statement is forgotten.
+    private var preparedCount = 0
     /// How many distinct statements one connection keeps prepared.
     public static let preparedStatementLimit = 128
 
@@ -131,13 +133,14 @@ public final class PostgresConnection {
     private func preparedName(for sql: String, parameterCount: Int) throws(PostgresError) -> String? {
         if let name = prepared[sql] { return name }
         guard prepared.count < Self.preparedStatementLimit else { return nil }
-        let name = "ie_\(prepared.count + 1)"
+        let name = "ie_\(preparedCount + 1)"
         guard let result = PQprepare(raw, name, sql, Int32(parameterCount), nil) else {
             throw PostgresError(kind: .connection, message: Self.trimmed(PQerrorMessage(raw)))
         }
         defer { PQclear(result) }
         guard PQresultStatus(result) == PGRES_COMMAND_OK else { throw failure(result) }
         prepared[sql] = name
+        preparedCount += 1
         return name
     }
 

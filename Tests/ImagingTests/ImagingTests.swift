@@ -1,5 +1,6 @@
+import CVips
 import Foundation
-import Imaging
+@testable import Imaging
 import RPCCore
 import Testing
 
@@ -200,5 +201,77 @@ func fixture(_ name: String) throws -> [UInt8] {
     ])
     func findsTheKnownWordsInOrder(prompt: String, expected: [ImageOperation]) {
         #expect(PromptInterpreter.operations(in: prompt) == expected)
+    }
+}
+
+/// The project's PNG writer (``PNGEncoding/fast``) against libpng: what it writes decodes, through
+/// libpng, to exactly the pixels it was given, in each of PNG's four 8-bit layouts it writes, at
+/// the sizes where rows are a single pixel or the image a single row.
+@Suite struct PNGWriterTests {
+    /// The source image in the layout `bands` asks for: 1 grey, 2 grey + alpha, 3 RGB, 4 RGBA.
+    static func image(_ name: String, bands: Int, maxSide: Int) throws -> Imaging.VipsImage {
+        try inMemory(try fixture(name)) { try shaped($0, bands: bands, maxSide: maxSide) }
+    }
+
+    /// Decodes `bytes` into an image that owns its pixels (decoding reads the bytes lazily), and
+    /// runs `body` with it while the bytes are alive.
+    static func inMemory<T>(_ bytes: [UInt8], _ body: (Imaging.VipsImage) throws -> T) throws -> T {
+        try withExtendedLifetime(bytes) {
+            let decoded = try Imaging.VipsImage.decode(bytes)
+            guard let copy = vips_image_copy_memory(decoded.pointer) else { throw VipsError("copy_memory") }
+            return try body(Imaging.VipsImage(copy))
+        }
+    }
+
+    static func shaped(_ decoded: Imaging.VipsImage, bands: Int, maxSide: Int) throws -> Imaging.VipsImage {
+        var image = try decoded.srgb8()
+        if image.hasAlpha && bands % 2 == 1 {
+            let colourBands = Int32(image.bands - 1)
+            image = try image.apply("extract_band") { ie_vips_extract_bands($0, $1, 0, colourBands) }
+        }
+        if !image.hasAlpha && bands % 2 == 0 { image = try image.withAlpha() }
+        if bands <= 2 { image = try image.onColourBands("grey") { try $0.apply("colourspace") { ie_vips_colourspace($0, $1, VIPS_INTERPRETATION_B_W) } } }
+        if max(image.width, image.height) > maxSide {
+            image = try image.apply("resize") { ie_vips_resize($0, $1, Double(maxSide) / Double(max(image.width, image.height))) }
+        }
+        return try inMemory(try image.pngData(.small)) { $0 }  // the pixels as libpng reads them
+    }
+
+    @Test(arguments: [1, 2, 3, 4], ["gradient-64x48.png", "gradient-rgba-40x40.png", "checker-32x32.png", "gradient-64x48.jpg"])
+    func writesWhatLibpngReadsBackExactly(bands: Int, name: String) throws {
+        for maxSide in [1, 7, 1000] {
+            let image = try Self.image(name, bands: bands, maxSide: maxSide)
+            #expect(image.bands == bands)
+            let png = try image.pngData(.fast)
+            let header = try ImageProbe.inspect(png)
+            #expect(header.format == .png && header.width == image.width && header.height == image.height)
+            #expect(png[24] == 8 && png[25] == [0, 0, 4, 2, 6][bands], "bit depth 8 and the colour type of \(bands) bands")
+            let decoded = try Self.inMemory(png) { $0 }
+            #expect(decoded.bands == bands)
+            #expect(try decoded.pixels() == image.pixels(), "\(name), \(bands) bands, side \(maxSide)")
+            // Whole and well-formed: full validation decodes every pixel and checks the CRCs.
+            #expect(try ImageProcessor().validate(png) == header)
+        }
+    }
+
+    /// A noisy image compresses no worse than libpng's thorough setting allows by much, and a
+    /// smooth one compresses well: the writer is fast, not careless.
+    @Test func compressesSmoothImagesWell() throws {
+        let gradient = try Self.inMemory(try fixture("gradient-512x512.png")) { $0 }
+        let fast = try gradient.pngData(.fast)
+        let small = try gradient.pngData(.small)
+        let raw = gradient.width * gradient.height * gradient.bands
+        #expect(fast.count < raw / 20, "\(fast.count) bytes for \(raw) bytes of pixels")
+        #expect(fast.count < small.count * 4, "fast \(fast.count) B, small \(small.count) B")
+    }
+
+    /// An image that is not 8-bit is cast before writing; a truncated source fails as a decode
+    /// error, never as a short PNG.
+    @Test func castsWideFormatsAndReportsDecodeErrors() throws {
+        let wide = try Self.inMemory(try fixture("gradient-64x48.png")) { try $0.apply("linear") { ie_vips_linear1($0, $1, 1.0, 0.0) } }
+        let png = try wide.pngData(.fast)
+        #expect(try ImageProbe.inspect(png).width == 64)
+        let truncated = try fixture("truncated.png")
+        #expect(throws: VipsError.self) { try withExtendedLifetime(truncated) { try Imaging.VipsImage.decode(truncated).pngData(.fast) } }
     }
 }

@@ -9,7 +9,7 @@ RUN apt-get update \
         binutils git gnupg2 libc6-dev libcurl4-openssl-dev libedit2 libgcc-12-dev libncurses6 \
         libpython3.11 libsqlite3-0 libstdc++-12-dev libxml2-dev libz3-4 pkg-config tzdata unzip zlib1g-dev \
         ca-certificates \
-        libnghttp2-dev libpq-dev libssl-dev libvips-dev \
+        libnghttp2-dev libpq-dev libssl-dev libvips-dev libdeflate-dev \
     && rm -rf /var/lib/apt/lists/*
 ARG SWIFT_ROOT=/opt/swift
 ARG PACKAGE_MIRROR=/opt/swift-packages
