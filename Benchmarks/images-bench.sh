@@ -99,9 +99,9 @@ OUT=$(cd "$OUT" && pwd)
 
 # report: the table, from $OUT/results.tsv (also alone: REPORT_ONLY=results/images-...).
 report() {
-    "$PYTHON" - "$OUT/results.tsv" "$CONNECTIONS" "$(cat "$OUT/idle-rss.txt" 2>/dev/null)" "$(stat -c %s "$OUT/bench-512x512-noise.png")" "$(stat -c %s "$OUT/bench-512x512-rgba-1mib.png")" "$(nproc)" <<'PY' | tee "$OUT/summary.md"
-import csv, sys
-path, connections, idle, image_bytes, big_bytes, cores = sys.argv[1:]
+    "$PYTHON" - "$OUT/results.tsv" "$CONNECTIONS" "$(cat "$OUT/idle-rss.txt" 2>/dev/null)" "$(stat -c %s "$OUT/bench-512x512-noise.png")" "$(stat -c %s "$OUT/bench-512x512-rgba-1mib.png")" "$(nproc)" "$OUT/image-floor.tsv" <<'PY' | tee "$OUT/summary.md"
+import csv, os, sys
+path, connections, idle, image_bytes, big_bytes, cores, floor_path = sys.argv[1:]
 rows = list(csv.DictReader(open(path), delimiter="\t"))
 # The original Django service on this machine, c=16: upload+edit with a fake OpenAI, list of
 # 10 rows, delete.
@@ -132,6 +132,17 @@ for row in rows:
           f" | {row['ours_cpu_ms_per_req']} | {hwm} | {mib(row['peak_sum_rss']):.0f} | {others:.0f}{noisy} ({row['busy_before']}) |")
 if idle.strip():
     print("\nIdle RSS at start (MiB) auth/storage/edit/gateway: " + "/".join(f"{mib(v):.0f}" for v in idle.split()))
+upload = next((row for row in rows if row["load"] == "upload"), None)
+if os.path.exists(floor_path):
+    floor = dict(line.rstrip("\n").split("\t") for line in open(floor_path) if "\t" in line)
+    edit_ms, decode_ms = float(floor["edit_ms"]), float(floor["decode_ms"])
+    print(f"\nImage work floor (image-floor.c: the upload's edit alone, same C calls, one thread): {edit_ms:.2f} ms per upload"
+          f" (decoding {decode_ms:.2f} ms of it), so at most {int(cores) * 1000 / edit_ms:,.0f} uploads/s on {cores} cores if nothing"
+          f" else ran: not the gateway, storage, PostgreSQL or wrk.")
+    if upload:
+        ours = float(upload["ours_cpu_ms_per_req"])
+        print(f"The services used {ours:.2f} ms of CPU per upload: {ours / edit_ms:.2f}x the floor; the edit service alone"
+              f" {float(upload['cpu_edit']) * 10 / float(upload['req_per_s']):.2f} ms.")
 print("\nCPU %: share of one core over the run (200 = both cores). x Django: this row's req/s over the Django")
 print("service's on this machine (upload+edit with a fake OpenAI 25/s, list 160/s, delete 130/s). others %: CPU")
 print("of everything else during the run (one core = 100); above 25 the row is marked noisy: rerun it.")
@@ -167,12 +178,25 @@ for port in "$AUTH_PORT" "$STORAGE_PORT" "$EDIT_PORT" "$GATEWAY_PORT" "$MOTO_POR
     port_busy "$port" && die "port $port is in use: set AUTH_PORT / STORAGE_PORT / EDIT_PORT / GATEWAY_PORT / MOTO_PORT to free ports"
 done
 
+read -r -a PRIO <<<"${BENCH_PRIO:-}"
+
 # --- images --------------------------------------------------------------------------------
 IMAGE="$OUT/bench-512x512-noise.png"
 BIG_IMAGE="$OUT/bench-512x512-rgba-1mib.png"
 "$PYTHON" "$HERE/scripts/make_noise_png.py" "$IMAGE" --noise 48 >/dev/null
 "$PYTHON" "$HERE/scripts/make_noise_png.py" "$BIG_IMAGE" --noise 255 --alpha >/dev/null
 log "images: $(stat -c %s "$IMAGE") B and $(stat -c %s "$BIG_IMAGE") B (512x512, pure-Python zlib)"
+
+# --- the image work's floor -------------------------------------------------------------------
+# image-floor.c: the edit of one `upload` alone (decode, grayscale, the PNG writer: the same C
+# calls the edit service makes), on one thread with nothing around it. Printed under the table.
+if wants upload; then
+    cc -O2 -o "$OUT/image-floor" "$HERE/image-floor.c" $(pkg-config --cflags --libs vips) -ldeflate ||
+        die "could not build image-floor.c (cc, libvips-dev, libdeflate-dev)"
+    wait_quiet >/dev/null
+    ${PRIO[@]+"${PRIO[@]}"} "$OUT/image-floor" "$IMAGE" 200 >"$OUT/image-floor.tsv" || die "image-floor failed"
+    log "image work of one upload, alone on one thread: $(sed -n 's/^edit_ms\t//p' "$OUT/image-floor.tsv") ms"
+fi
 
 # --- processes -----------------------------------------------------------------------------
 AUTH_PID="" STORAGE_PID="" EDIT_PID="" GATEWAY_PID="" PG_STARTED="" MOTO_PID="" FAKE_PID="" SAMPLER=""
@@ -201,7 +225,6 @@ log "starting PostgreSQL (pg-imgbench, port $PG_PORT)"
 DATABASE_URL=$(bash "$ROOT/scripts/pg.sh" start pg-imgbench "$PG_PORT") || die "could not start PostgreSQL"
 PG_STARTED=1
 PG_PID=$(head -1 "$ROOT/.data/pg-imgbench/postmaster.pid" 2>/dev/null || echo "")
-read -r -a PRIO <<<"${BENCH_PRIO:-}"
 # `chrt -r 10` for a command is `chrt -r -a -p 10 PID` for the running postmaster (its backends,
 # forked later by the pools, inherit it).
 if [[ -n "$PG_PID" && "${BENCH_PRIO:-}" =~ ^chrt\ (-[a-z])\ ([0-9]+)$ ]]; then
