@@ -17,6 +17,8 @@
 #   upload-remote  the `upload` request with S3 on moto (scripts/moto_server.py) and the edit
 #                  through OpenAI's API on Tests/fakes/fake_openai.py (all four services
 #                  restarted with that configuration)
+# Before `upload`, image-floor.c (the upload's edit alone: the edit service's C calls, one
+# thread) gives the floor under the services' CPU per upload; it is printed under the table.
 # For each: req/s, p50/p99 (wrk --latency), errors, the CPU share of every process involved
 # (/proc/PID/stat before/after: the four services, PostgreSQL, moto, the fake, wrk), our four
 # services' CPU time per request, and each service's peak RSS during that load alone (VmHWM
