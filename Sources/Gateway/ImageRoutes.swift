@@ -203,8 +203,17 @@ struct ImageRoutes {
 
     /// The POST/PATCH answer, as the original service shaped it.
     private func body(for image: Image?, request: Request, note: String) -> JSONValue {
-        let image = image ?? Image()
-        var data = imageData(image, request: request)
+        Self.editedJSON(image ?? Image(), note: note) { absolute($0, request: request) }
+    }
+
+    /// One image's metadata (the `image_data` object).
+    func imageData(_ image: Image, request: Request) -> JSONValue {
+        Self.imageJSON(image) { absolute($0, request: request) }
+    }
+
+    /// The POST/PATCH answer for `image`; `absolute` makes a stored URL absolute.
+    static func editedJSON(_ image: Image, note: String, absolute: (String) -> String) -> JSONValue {
+        var data = imageJSON(image, absolute: absolute)
         if !note.isEmpty { data = data.setting("note", to: .string(note)) }
         return .object(sorted: [
             .init("dalle_edited_image_url", data["edited_image_url"] ?? .string("")),
@@ -214,16 +223,16 @@ struct ImageRoutes {
         ])
     }
 
-    /// One image's metadata (the `image_data` object), members in key order.
-    func imageData(_ image: Image, request: Request) -> JSONValue {
+    /// One image's metadata, members in key order; `absolute` makes a stored URL absolute.
+    static func imageJSON(_ image: Image, absolute: (String) -> String) -> JSONValue {
         .object(sorted: [
             .init("applied_operations", .strings(image.appliedOperations)),
             .init("backend", .string(image.backend)),
             .init("content_type", .string(image.originalContentType)),
-            .init("edited_at", .string(iso8601(image.editedAt))),
+            .init("edited_at", .string(Timestamps.iso8601(image.editedAt))),
             .init("edited_content_type", .string(image.editedContentType)),
             .init("edited_height", .unsigned(UInt64(image.editedHeight))),
-            .init("edited_image_url", .string(absolute(image.editedUrl, request: request))),
+            .init("edited_image_url", .string(absolute(image.editedUrl))),
             .init("edited_size_bytes", .unsigned(UInt64(image.editedSizeBytes))),
             .init("edited_url", .string("/api/images/images/\(image.id)/edited")),
             .init("edited_width", .unsigned(UInt64(image.editedWidth))),
@@ -232,10 +241,10 @@ struct ImageRoutes {
             .init("model", .string(image.model)),
             .init("original_url", .string("/api/images/images/\(image.id)/original")),
             .init("prompt", .string(image.prompt)),
-            .init("s3_image_url", .string(absolute(image.originalUrl, request: request))),
+            .init("s3_image_url", .string(absolute(image.originalUrl))),
             .init("size_bytes", .unsigned(UInt64(image.originalSizeBytes))),
-            .init("uploaded_at", .string(iso8601(image.createdAt))),
-            .init("urls_expire_at", .string(iso8601(image.urlsExpireAt))),
+            .init("uploaded_at", .string(Timestamps.iso8601(image.createdAt))),
+            .init("urls_expire_at", .string(Timestamps.iso8601(image.urlsExpireAt))),
             .init("user", .integer(image.userId)),
             .init("width", .unsigned(UInt64(image.width))),
         ])
@@ -247,9 +256,5 @@ struct ImageRoutes {
         if let base = settings.publicBaseURL { return base + url }
         let host = request.head.authority ?? "\(settings.host):\(settings.port)"
         return "http://\(host)\(url)"
-    }
-
-    private func iso8601(_ seconds: Int64) -> String {
-        Timestamps.iso8601(seconds)
     }
 }

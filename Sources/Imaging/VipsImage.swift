@@ -85,16 +85,20 @@ final class VipsImage {
     }
 
     /// Encodes as PNG. This is where the pixels are actually computed, so decode errors of a
-    /// truncated file surface here. ``PNGEncoding/fast`` needs 8-bit pixels (what ``srgb8()``
-    /// and ``eightBit()`` give); other formats are cast first.
+    /// truncated file surface here. ``PNGEncoding/fast`` writes 8-bit grey or sRGB pixels
+    /// (what ``srgb8()`` and ``eightBit()`` give); other images are converted first.
     func pngData(_ encoding: PNGEncoding) throws -> [UInt8] {
         var buffer: UnsafeMutableRawPointer?
         var length = 0
         switch encoding {
         case .fast:
-            let image = vips_image_get_format(pointer) == VIPS_FORMAT_UCHAR ? self : try apply("cast") { ie_vips_cast_uchar($0, $1) }
+            // The writer takes 8-bit grey or sRGB bands as they are: anything else (CMYK, Lab,
+            // 16-bit) is converted first, as libvips' own PNG writer would.
+            let interpretation = ie_vips_interpretation(pointer)
+            var image = interpretation == VIPS_INTERPRETATION_sRGB || interpretation == VIPS_INTERPRETATION_B_W ? self : try srgb8()
+            if vips_image_get_format(image.pointer) != VIPS_FORMAT_UCHAR { image = try image.apply("cast") { ie_vips_cast_uchar($0, $1) } }
             var png: UnsafeMutablePointer<UInt8>?
-            let status = ie_png_write(image.pointer, &png, &length)
+            let status = withExtendedLifetime(image) { ie_png_write(image.pointer, &png, &length) }
             guard status == 0, let png else {
                 throw status == -1 ? VipsError("pngsave") : VipsError(operation: "pngsave", detail: "PNG writer failed (\(status))")
             }

@@ -42,6 +42,8 @@ public final class PostgresConnection {
     private var prepared: [String: String] = [:]
     /// Names are never reused on a connection, even after a statement is forgotten.
     private var preparedCount = 0
+    /// Forgotten statements still to be deallocated on the server.
+    private var forgotten: [String] = []
     /// How many distinct statements one connection keeps prepared.
     public static let preparedStatementLimit = 128
 
@@ -102,12 +104,18 @@ public final class PostgresConnection {
             }
         }
         let lengths = storage.map { Int32($0?.count ?? 0) }
-        let name = try preparedName(for: sql, parameterCount: parameters.count)
+        deallocateForgotten()
+        return try run(sql, storage: storage, lengths: lengths, formats: formats, mayRetry: true)
+    }
+
+    private func run(_ sql: String, storage: [[UInt8]?], lengths: [Int32], formats: [Int32], mayRetry: Bool) throws(PostgresError) -> PostgresRows {
+        let outsideTransaction = PQtransactionStatus(raw) == PQTRANS_IDLE
+        let name = try preparedName(for: sql, parameterCount: storage.count)
         let result = withPointers(storage) { pointers in
             if let name {
-                PQexecPrepared(raw, name, Int32(parameters.count), pointers, lengths, formats, 0)
+                PQexecPrepared(raw, name, Int32(storage.count), pointers, lengths, formats, 0)
             } else {
-                PQexecParams(raw, sql, Int32(parameters.count), nil, pointers, lengths, formats, 0)
+                PQexecParams(raw, sql, Int32(storage.count), nil, pointers, lengths, formats, 0)
             }
         }
         guard let result else {
@@ -119,9 +127,17 @@ public final class PostgresConnection {
             return Self.rows(from: result)
         default:
             let error = failure(result)
-            // 0A000 "cached plan must not change result type": a table the statement reads
-            // changed shape since it was prepared. Forget it, so the next call prepares it anew.
-            if let name, error.sqlState == "0A000" { forget(sql, name: name) }
+            // 0A000 from a prepared statement ("cached plan must not change result type"): a
+            // table it reads changed shape since it was prepared. Forget it. Outside a
+            // transaction the failed statement changed nothing, so prepare it again and run it
+            // once more (a second failure is thrown); inside one, the transaction is aborted
+            // and the caller rolls back, and the next call prepares it anew.
+            if let name, error.sqlState == "0A000" {
+                forget(sql, name: name)
+                if outsideTransaction && mayRetry {
+                    return try run(sql, storage: storage, lengths: lengths, formats: formats, mayRetry: false)
+                }
+            }
             throw error
         }
     }
@@ -144,9 +160,20 @@ public final class PostgresConnection {
         return name
     }
 
+    /// Drops a statement from the cache; the server's copy is deallocated as soon as no
+    /// transaction is open (inside an aborted one, DEALLOCATE would fail).
     private func forget(_ sql: String, name: String) {
         prepared[sql] = nil
-        if let result = PQexec(raw, "DEALLOCATE \(name)") { PQclear(result) }
+        forgotten.append(name)
+        deallocateForgotten()
+    }
+
+    private func deallocateForgotten() {
+        guard !forgotten.isEmpty, PQtransactionStatus(raw) == PQTRANS_IDLE else { return }
+        for name in forgotten {
+            if let result = PQexec(raw, "DEALLOCATE \(name)") { PQclear(result) }
+        }
+        forgotten.removeAll()
     }
 
     /// The error a failed result reports. A statement that failed because the connection died

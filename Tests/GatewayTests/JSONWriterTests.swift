@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import StorageAPI
 @testable import Gateway
 import Testing
 
@@ -160,5 +161,37 @@ import Testing
         let response = JSONResponse.make(.created, .object(sorted: [.init("a", .integer(1))]))
         #expect(response.status == .created)
         #expect(response.headers[.contentType] == "application/json")
+    }
+
+    /// The image routes' bodies, built member by member in key order, are exactly what
+    /// `JSONSerialization` (sorted keys) writes for the same objects, with and without a note,
+    /// and carry every field of the API.
+    @Test func imageRouteBodiesMatchJSONSerialization() throws {
+        let image = Image(
+            id: 42, userId: 7, prompt: "make it \"grey\" é", originalUrl: "/blobs/images/7/x/original.png?expires=1&signature=ab",
+            editedUrl: "https://bucket.s3/edited.png?X-Amz-Signature=cd", urlsExpireAt: 1_795_858_461, originalContentType: "image/jpeg",
+            editedContentType: "image/png", width: 512, height: 384, originalSizeBytes: 625_953, editedSizeBytes: 199_596,
+            createdAt: 1_795_850_000, editedAt: 1_795_850_001, editedWidth: 384, editedHeight: 512, backend: "local", model: "local",
+            appliedOperations: ["grayscale", "rotate:90"])
+        let absolute: (String) -> String = { $0.hasPrefix("/") ? "http://gateway:8000" + $0 : $0 }
+        let bodies = [
+            ImageRoutes.imageJSON(image, absolute: absolute), ImageRoutes.editedJSON(image, note: "", absolute: absolute),
+            ImageRoutes.editedJSON(image, note: "The local engine found no edit it knows", absolute: absolute),
+            ImageRoutes.imageJSON(Image(), absolute: absolute),
+        ]
+        for body in bodies {
+            let object = try #require(Self.foundationValue(body) as? [String: Any])
+            #expect(Self.written(body) == (try Self.foundation(object)))
+        }
+        #expect(Set(bodies[0].members.map(\.key)) == [
+            "applied_operations", "backend", "content_type", "edited_at", "edited_content_type", "edited_height", "edited_image_url",
+            "edited_size_bytes", "edited_url", "edited_width", "height", "id", "model", "original_url", "prompt", "s3_image_url",
+            "size_bytes", "uploaded_at", "urls_expire_at", "user", "width",
+        ])
+        #expect(bodies[0]["s3_image_url"] == .string("http://gateway:8000/blobs/images/7/x/original.png?expires=1&signature=ab"))
+        #expect(bodies[0]["uploaded_at"] == .string("2026-11-28T07:13:20Z"))
+        #expect(bodies[1]["image_data"] == bodies[0])
+        #expect(bodies[1]["original_image_url"] == bodies[0]["s3_image_url"])
+        #expect(bodies[2]["image_data"]?["note"] == .string("The local engine found no edit it knows"))
     }
 }

@@ -35,7 +35,7 @@ func bytes(hex: String) -> [UInt8] {
         let jefe = HMACSHA256Key(Array("Jefe".utf8))
         #expect(Crypto.hex(jefe.authenticationCode(Array("what do ya want for nothing?".utf8)))
             == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
-        #expect(!"\(prepared)".contains("\(key)") || key.isEmpty)
+        #expect("\(prepared)" == "HMACSHA256Key(<redacted>)", "the key never shows in logs")
     }
 
     @Test func pbkdf2RFC7914Vector() throws {
