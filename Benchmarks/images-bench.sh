@@ -7,6 +7,9 @@
 #   upload         POST /api/images/images/ (multipart image + prompt "grayscale"): local blob
 #                  store + local engine; the image is a photo-like 512x512 RGB PNG of ~0.6 MB
 #                  (scripts/make_noise_png.py: gradient + noise, written with zlib, no Pillow)
+#   upload-smooth  the same with a smooth 512x512 RGB PNG (a gradient, 1.9 KB: the fixture
+#                  Tests/ImagingTests/Fixtures/gradient-512x512.png): the same size with the
+#                  least image work, the other end from the photo-like `upload`
 #   upload-1mib    the same with a 1 MiB image (512x512 RGBA noise): 16 uploads of 1 MiB in
 #                  flight, for the memory figure
 #   list           GET /api/images/images/?page_size=10, a user with exactly 10 images
@@ -29,7 +32,7 @@
 # Everything is a variable (environment), defaults in brackets:
 #   IMAGEEDIT_BIN     the executable [../.build/release/imageedit]
 #   SKIP_BUILD        1: do not build, use IMAGEEDIT_BIN as it is [unset]
-#   LOADS             which loads, in this order [upload upload-1mib list delete upload-remote]
+#   LOADS             which loads, in this order [upload upload-smooth upload-1mib list delete upload-remote]
 #   PG_PORT [54332]  AUTH_PORT [50171]  STORAGE_PORT [50172]  EDIT_PORT [50173]
 #   GATEWAY_PORT [18071]  MOTO_PORT [54372]
 #   CONNECTIONS       wrk connections (concurrent clients) [16]
@@ -63,7 +66,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 source "$HERE/scripts/measure.sh"
 ROOT=$(cd "$HERE/.." && pwd)
 IMAGEEDIT_BIN=${IMAGEEDIT_BIN:-$ROOT/.build/release/imageedit}
-LOADS=${LOADS:-upload upload-1mib list delete upload-remote}
+LOADS=${LOADS:-upload upload-smooth upload-1mib list delete upload-remote}
 PG_PORT=${PG_PORT:-54332}
 AUTH_PORT=${AUTH_PORT:-50171}
 STORAGE_PORT=${STORAGE_PORT:-50172}
@@ -79,6 +82,7 @@ REMOTE_SECONDS=${REMOTE_SECONDS:-40}
 DELETE_SECONDS=${DELETE_SECONDS:-5}
 PRECREATE_SECONDS=${PRECREATE_SECONDS:-20}
 SMALL_IMAGE="$ROOT/Tests/ImagingTests/Fixtures/gradient-64x48.png"
+SMOOTH_IMAGE="$ROOT/Tests/ImagingTests/Fixtures/gradient-512x512.png"
 export BENCH_PROMPT=${PROMPT:-grayscale}
 QUIET_WAIT=${QUIET_WAIT:-180}
 QUIET_BUSY=${QUIET_BUSY:-15}
@@ -101,16 +105,17 @@ OUT=$(cd "$OUT" && pwd)
 
 # report: the table, from $OUT/results.tsv (also alone: REPORT_ONLY=results/images-...).
 report() {
-    "$PYTHON" - "$OUT/results.tsv" "$CONNECTIONS" "$(cat "$OUT/idle-rss.txt" 2>/dev/null)" "$(stat -c %s "$OUT/bench-512x512-noise.png")" "$(stat -c %s "$OUT/bench-512x512-rgba-1mib.png")" "$(nproc)" "$OUT/image-floor.tsv" <<'PY' | tee "$OUT/summary.md"
+    "$PYTHON" - "$OUT/results.tsv" "$CONNECTIONS" "$(cat "$OUT/idle-rss.txt" 2>/dev/null)" "$(stat -c %s "$OUT/bench-512x512-noise.png")" "$(stat -c %s "$OUT/bench-512x512-rgba-1mib.png")" "$(nproc)" "$OUT/image-floor.tsv" "$(stat -c %s "$SMOOTH_IMAGE")" <<'PY' | tee "$OUT/summary.md"
 import csv, os, sys
-path, connections, idle, image_bytes, big_bytes, cores, floor_path = sys.argv[1:]
+path, connections, idle, image_bytes, big_bytes, cores, floor_path, smooth_bytes = sys.argv[1:]
 rows = list(csv.DictReader(open(path), delimiter="\t"))
 # The original Django service on this machine, c=16: upload+edit with a fake OpenAI, list of
 # 10 rows, delete.
-django = {"upload": 25, "upload-1mib": 25, "upload-small": 25, "upload-remote": 25, "list": 160, "delete": 130}
-targets = {"upload": 250, "list": 3000}
+django = {"upload": 25, "upload-smooth": 25, "upload-1mib": 25, "upload-small": 25, "upload-remote": 25, "list": 160, "delete": 130}
+targets = {"upload": 250, "upload-smooth": 250, "list": 3000}
 mib = lambda kib: int(kib) / 1024
-print(f"c={connections}; upload image {int(image_bytes) / 1e6:.2f} MB 512x512 RGB PNG, upload-1mib {int(big_bytes) / 2**20:.2f} MiB 512x512 RGBA PNG\n")
+print(f"c={connections}; upload image {int(image_bytes) / 1e6:.2f} MB 512x512 RGB PNG (photo-like), upload-smooth {int(smooth_bytes) / 1e3:.1f} KB 512x512 RGB PNG (gradient),"
+      f" upload-1mib {int(big_bytes) / 2**20:.2f} MiB 512x512 RGBA PNG\n")
 print("| load | store + engine | req/s | target | x Django | p50 ms | p99 ms | errors | CPU % auth/storage/edit/gateway | PostgreSQL % | moto % | fake % | wrk % | our CPU ms/req | peak RSS MiB auth/storage/edit/gateway | peak sum MiB | others % (machine busy % before) |")
 print("|---|---|--:|---|--:|--:|--:|--:|---|--:|--:|--:|--:|--:|---|--:|---|")
 for row in rows:
@@ -430,7 +435,7 @@ PY
 
 # --- loads ---------------------------------------------------------------------------------
 export BENCH_TOKEN BENCH_IMAGE BENCH_IDS
-if wants upload || wants upload-1mib || wants list || wants delete; then
+if wants upload || wants upload-smooth || wants upload-1mib || wants list || wants delete; then
     start_services local
     for pid in $(service_pids); do echo -n "$(status_kib "$pid" VmRSS) "; done >"$OUT/idle-rss.txt"
     register uploader; register big; register lister
@@ -438,6 +443,9 @@ if wants upload || wants upload-1mib || wants list || wants delete; then
     grep -q '"applied_operations":\["grayscale"\]' "$OUT/upload-check.json" || log "note: the check upload's applied_operations is not [grayscale]: $(cat "$OUT/upload-check.json")"
     if wants upload; then
         BENCH_IMAGE=$IMAGE run_load upload "$HERE/scripts/images-upload.lua" "$UPLOAD_SECONDS"
+    fi
+    if wants upload-smooth; then
+        BENCH_IMAGE=$SMOOTH_IMAGE run_load upload-smooth "$HERE/scripts/images-upload.lua" "$UPLOAD_SECONDS"
     fi
     if wants upload-1mib; then
         BENCH_TOKEN=$(token_for big)
