@@ -44,6 +44,19 @@ struct PostgresPoolTests {
         try connection.query("SELECT statement FROM pg_prepared_statements ORDER BY prepare_time, name").rows.map { $0[0] ?? "" }
     }
 
+    /// Runs `body`, which must fail with a query error of SQLSTATE `state` (`expected`: why).
+    static func expectFailure(_ state: String, _ expected: String, _ body: () throws -> Void) {
+        do {
+            try body()
+            Issue.record("expected \(expected) (\(state))")
+        } catch let error as PostgresError {
+            #expect(error.kind == .query)
+            #expect(error.sqlState == state)
+        } catch {
+            Issue.record("expected \(expected) (\(state)), got \(error)")
+        }
+    }
+
     /// A statement is prepared once per connection and reused with other values.
     @Test func statementsArePreparedOnceAndReused() async throws {
         let pool = PostgresPool(url: testDatabaseURL ?? "", size: 1)
@@ -64,22 +77,11 @@ struct PostgresPoolTests {
         let pool = PostgresPool(url: testDatabaseURL ?? "", size: 1)
         try await pool.withConnection { (connection: PostgresConnection) throws in
             #expect(throws: PostgresError.self) { try connection.query("SELEC $1::int", [.int(1)]) }
-            do {
-                try connection.query("SELEC 1")
-                Issue.record("expected a syntax error")
-            } catch let error as PostgresError {
-                #expect(error.kind == .query)
-                #expect(error.sqlState == "42601")
-            }
+            Self.expectFailure("42601", "a syntax error") { _ = try connection.query("SELEC 1") }
             try connection.query("BEGIN")
             #expect(throws: PostgresError.self) { try connection.query("SELECT 1/0") }
             let sql = "SELECT $1::int + 1 AS n"
-            do {
-                try connection.query(sql, [.int(1)])
-                Issue.record("expected the aborted transaction to refuse the statement")
-            } catch let error as PostgresError {
-                #expect(error.sqlState == "25P02")
-            }
+            Self.expectFailure("25P02", "the aborted transaction to refuse the statement") { _ = try connection.query(sql, [.int(1)]) }
             try connection.query("ROLLBACK")
             #expect(try connection.query(sql, [.int(1)]).value("n") == "2")
             #expect(try Self.preparedStatements(connection).contains(sql))
@@ -106,12 +108,7 @@ struct PostgresPoolTests {
 
             try connection.query("ALTER TABLE \(table) ADD COLUMN size int")
             try connection.query("BEGIN")
-            do {
-                try connection.query(sql, [.int(7)])
-                Issue.record("expected 0A000 inside the transaction")
-            } catch let error as PostgresError {
-                #expect(error.sqlState == "0A000")
-            }
+            Self.expectFailure("0A000", "the changed table inside the transaction") { _ = try connection.query(sql, [.int(7)]) }
             try connection.query("ROLLBACK")
             #expect(try connection.query(sql, [.int(7)]).columns == ["id", "note", "size"])
             #expect(try Self.preparedStatements(connection).filter { $0 == sql }.count == 1)
