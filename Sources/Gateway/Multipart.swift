@@ -108,7 +108,9 @@ struct MultipartForm {
             if let name = parameter("name", in: disposition) {
                 var data: [UInt8] = []
                 data.reserveCapacity(chunks.reduce(0) { $0 + $1.readableBytes })
-                for chunk in chunks { data.append(contentsOf: chunk.readableBytesView) }
+                // MultipartKit 4.7.1 cuts a binary body at every CR byte (~2,500 chunks for a
+                // 0.6 MB image): copy each chunk as raw memory, not byte by byte through a view.
+                for chunk in chunks { chunk.withUnsafeReadableBytes { data.append(contentsOf: $0) } }
                 form.parts[name] = Part(
                     name: name, filename: parameter("filename", in: disposition),
                     contentType: headers.first { $0.0 == "content-type" }?.1, data: data)
