@@ -9,8 +9,9 @@
 #   register  POST /api/register/       (one PBKDF2 hash each), a new account every request
 # and, in the same run, the machine's pure PBKDF2-HMAC-SHA256 rate at the same iteration count
 # (pbkdf2-reference.c, one process per core, calling the very C function the service calls,
-# ie_pbkdf2_hmac_sha256 from Sources/COpenSSL/shim.h, before and after each hashing load; and
-# once OpenSSL's PKCS5_PBKDF2_HMAC, which Python's hashlib calls, for scale). Also the resident memory (VmRSS, VmHWM from /proc/PID/status)
+# ie_pbkdf2_hmac_sha256 from Sources/COpenSSL/shim.h, before and after each hashing load; and,
+# once before each hashing load, OpenSSL's PKCS5_PBKDF2_HMAC, which Python's hashlib calls, for
+# scale). Also the resident memory (VmRSS, VmHWM from /proc/PID/status)
 # of the auth and gateway processes at idle and during each load. Prints a table and keeps
 # everything under results/auth-<timestamp>/. See README.md ("Auth service").
 #
@@ -134,19 +135,8 @@ done
 [[ -n "$ready" ]] || { cat "$OUT/gateway.log" >&2; die "gateway not answering /healthz"; }
 
 # --- measuring helpers (with scripts/measure.sh) -------------------------------------------
-# all_ticks: "busy total user+nice+system" ticks of the whole machine so far.
-all_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8, $2 + $3 + $4 + $5 + $6 + $7 + $8, $2 + $3 + $4 }' /proc/stat; }
-
-
-# children_ticks: CPU ticks of this shell's finished children (wrk), from `times`. Must run in
-# this shell, not in $(...): a subshell has children of its own.
-children_ticks() {
-    times >"$OUT/.times"
-    awk -v hz="$(getconf CLK_TCK)" 'NR == 2 {
-        t = 0
-        for (i = 1; i <= 2; i++) { split($i, p, /m|s/); t += p[1] * 60 + p[2] }
-        printf "%.0f", t * hz }' "$OUT/.times"
-}
+# user_system_ticks: user + nice + system ticks of the whole machine so far.
+user_system_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 }' /proc/stat; }
 
 # hash_ticks PID: CPU ticks so far of the process's password-hashing threads (NIOThreadPool
 # threads are named "TP-#n"; the auth service runs nothing else on such a pool).
@@ -182,7 +172,7 @@ wait_services_idle() {
     local waited=0 a0 g0 a1 g1 hz
     hz=$(getconf CLK_TCK)
     while ((waited < 120)); do
-        h0=$(hash_ticks "$AUTH_PID"); a0=$(proc_ticks "$AUTH_PID"); g0=$(proc_ticks "$GATEWAY_PID"); sleep 1
+        a0=$(proc_ticks "$AUTH_PID"); g0=$(proc_ticks "$GATEWAY_PID"); sleep 1
         a1=$(proc_ticks "$AUTH_PID"); g1=$(proc_ticks "$GATEWAY_PID")
         (((a1 - a0) + (g1 - g0) <= hz / 20)) && return 0
         waited=$((waited + 1))
@@ -216,10 +206,10 @@ run_load() {
         profiler=$!
     fi
     children_ticks >"$OUT/.kids0"
-    h0=$(hash_ticks "$AUTH_PID"); a0=$(proc_ticks "$AUTH_PID"); g0=$(proc_ticks "$GATEWAY_PID"); ours_snapshot "$OUT/.ours0"; m0=$(all_ticks); t0=$(date +%s.%N)
+    h0=$(hash_ticks "$AUTH_PID"); a0=$(proc_ticks "$AUTH_PID"); g0=$(proc_ticks "$GATEWAY_PID"); ours_snapshot "$OUT/.ours0"; m0=$(user_system_ticks); t0=$(date +%s.%N)
     timeout $((seconds + 90)) wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"${seconds}s" --timeout 60s --latency \
         -s "$script" "$BASE" >"$OUT/$name.wrk.txt" 2>&1 || { log "$name: wrk failed"; failed=1; }
-    t1=$(date +%s.%N); m1=$(all_ticks); ours_snapshot "$OUT/.ours1"; children_ticks >"$OUT/.kids1"
+    t1=$(date +%s.%N); m1=$(user_system_ticks); ours_snapshot "$OUT/.ours1"; children_ticks >"$OUT/.kids1"
     local wrk_ticks=$(($(<"$OUT/.kids1") - $(<"$OUT/.kids0")))
     local ours=$(($(ours_delta "$OUT/.ours0" "$OUT/.ours1") + wrk_ticks))
     kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
@@ -258,7 +248,7 @@ wrk_cpu = 100 * int(wrk_ticks) / wall_ticks
 per_request = lambda ticks: 1e6 * ticks / int(hz) / max(1, requests)
 # Everyone else's CPU (other people's builds), % of one core: all user+nice+system time on the
 # machine minus ours (auth, gateway, PostgreSQL, wrk). Interrupt time is left out.
-others = max(0.0, 100 * ((m[5] - m[2]) - int(ours)) / wall_ticks)
+others = max(0.0, 100 * ((m[1] - m[0]) - int(ours)) / wall_ticks)
 samples = [tuple(map(int, line.split())) for line in open(rss_path) if len(line.split()) == 2]
 auth_peak = max((s[0] for s in samples), default=0)
 gateway_peak = max((s[1] for s in samples), default=0)

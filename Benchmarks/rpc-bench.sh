@@ -199,9 +199,8 @@ EOF
 # cpu_ticks: "server cpu0 cpu1 all" busy clock ticks so far (server = all its threads;
 # all = every CPU, so processes that start and end during a run are counted too).
 cpu_ticks() {
-    local server=0
-    [[ -n "$SERVER_PID" && -r /proc/$SERVER_PID/stat ]] &&
-        server=$(sed 's/.*) //' "/proc/$SERVER_PID/stat" | awk '{print $12 + $13}')
+    local server
+    server=$(proc_ticks "$SERVER_PID")
     awk -v s="$server" -v a="cpu$SERVER_CPU" -v b="cpu$CLIENT_CPU" '
         $1 == a { x = $2 + $3 + $4 + $7 + $8 }
         $1 == b { y = $2 + $3 + $4 + $7 + $8 }
@@ -209,15 +208,6 @@ cpu_ticks() {
         END { print s, x + 0, y + 0, z + 0 }' /proc/stat
 }
 
-# children_ticks: CPU ticks of this script's finished children (h2load), from `times`.
-# Must run in this shell, not in $(...): a subshell has children of its own.
-children_ticks() {
-    times >"$OUT/.times"
-    awk -v hz="$(getconf CLK_TCK)" 'NR == 2 {
-        t = 0
-        for (i = 1; i <= 2; i++) { split($i, p, /m|s/); t += p[1] * 60 + p[2] }
-        printf "%.0f", t * hz }' "$OUT/.times"
-}
 
 
 # run_load NAME PORT PAYLOAD SHAPE: one h2load run, recorded in runs.tsv with the CPU the

@@ -230,21 +230,6 @@ LOG_LEVEL=info
 EOF
 }
 
-# A 64x48 RGB PNG, made with Python's zlib (no image tools needed).
-make_png() {
-    python3 - "$1" <<'PY'
-import struct, sys, zlib
-width, height = 64, 48
-rows = b"".join(b"\x00" + b"".join(bytes((x * 4 % 256, y * 5 % 256, 128)) for x in range(width))
-               for y in range(height))
-def chunk(kind, data):
-    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
-       + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
-open(sys.argv[1], "wb").write(png)
-PY
-}
-
 BASE_URL=http://127.0.0.1:$GATEWAY_PUBLISH_PORT
 WORK=$STATE/run
 PASSED=()
@@ -272,7 +257,7 @@ check() {
 
 run_api_checks() {
     rm -rf "$WORK"; mkdir -p "$WORK"
-    make_png "$WORK/input.png"
+    cp "$ROOT/Tests/ImagingTests/Fixtures/gradient-64x48.png" "$WORK/input.png"  # 64x48 RGB
     local user="smoke$RANDOM" password="Smoke-password-$RANDOM!"
 
     request readyz 200 "$BASE_URL/readyz"

@@ -1,5 +1,5 @@
 # measure.sh: the measuring helpers the benchmark scripts share (sourced, not run).
-# The sourcing script defines `log` and sets QUIET_WAIT and QUIET_BUSY.
+# The sourcing script defines `log` and sets QUIET_WAIT, QUIET_BUSY and OUT.
 
 # port_busy PORT: whether something accepts connections on 127.0.0.1:PORT.
 port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -25,4 +25,14 @@ wait_quiet() {
         ((waited % 30 == 1)) && log "machine ${busy}% busy (someone else's work); waiting up to ${QUIET_WAIT}s"
     done
     echo "$busy"
+}
+
+# children_ticks: CPU ticks of this shell's finished children (the load generator), from
+# `times`. Must run in the sourcing shell, not in $(...): a subshell has children of its own.
+children_ticks() {
+    times >"$OUT/.times"
+    awk -v hz="$(getconf CLK_TCK)" 'NR == 2 {
+        t = 0
+        for (i = 1; i <= 2; i++) { split($i, p, /m|s/); t += p[1] * 60 + p[2] }
+        printf "%.0f", t * hz }' "$OUT/.times"
 }

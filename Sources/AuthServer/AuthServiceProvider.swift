@@ -56,17 +56,13 @@ public final class AuthServiceProvider: AuthService {
         }
         // No stored username or email holds a NUL (the rules refuse them), and PostgreSQL could
         // not look one up: such an identifier matches nobody.
-        switch request.identifier {
-        case .email(let text)?, .username(let text)?:
-            if text.utf8.contains(0) { throw Self.badCredentials }
-        case nil:
-            break
-        }
         let record: UserRecord?
         switch request.identifier {
         case .email(let email)?:
+            guard !email.utf8.contains(0) else { throw Self.badCredentials }
             record = try await store.user(email: email.trimmingWhitespace(), deadline: context.deadline)
         case .username(let username)?:
+            guard !username.utf8.contains(0) else { throw Self.badCredentials }
             record = try await store.user(username: username.trimmingWhitespace(), deadline: context.deadline)
         case nil:
             throw RPCError(code: .invalidArgument, message: "email or username is required")

@@ -13,67 +13,6 @@
 #include <openssl/bio.h>
 #include <string.h>
 
-/* PBKDF2-HMAC-SHA256 (RFC 8018) with the HMAC's inner and outer SHA-256 states keyed once and
-   copied by value for each of the 2 x iterations compressions. Same output as OpenSSL's
-   PKCS5_PBKDF2_HMAC(..., EVP_sha256(), ...), about twice as fast: OpenSSL 3's version
-   duplicates provider contexts (heap allocations) on every iteration. The SHA256_* calls are
-   deprecated in OpenSSL 3 but remain its fastest SHA-256 entry points (SHA-NI where present).
-   Returns 1 on success, 0 on invalid arguments. Key material is wiped before returning. */
-static inline int ie_pbkdf2_hmac_sha256(const unsigned char *password, size_t password_length,
-                                        const unsigned char *salt, size_t salt_length,
-                                        unsigned long iterations,
-                                        unsigned char *output, size_t output_length) {
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-    if (iterations < 1 || output_length < 1 || (password_length > 0 && password == NULL) || (salt_length > 0 && salt == NULL) || output == NULL) {
-        return 0;
-    }
-    unsigned char key[64], pad[64], u[32], t[32], counter[4];
-    memset(key, 0, sizeof key);
-    if (password_length > 64) {
-        SHA256(password, password_length, key);
-    } else if (password_length > 0) {
-        memcpy(key, password, password_length);
-    }
-    SHA256_CTX inner, outer, ctx;
-    for (int i = 0; i < 64; i++) pad[i] = key[i] ^ 0x36;
-    SHA256_Init(&inner);
-    SHA256_Update(&inner, pad, 64);
-    for (int i = 0; i < 64; i++) pad[i] = key[i] ^ 0x5c;
-    SHA256_Init(&outer);
-    SHA256_Update(&outer, pad, 64);
-    for (unsigned long block = 1; output_length > 0; block++) {
-        counter[0] = (unsigned char)(block >> 24); counter[1] = (unsigned char)(block >> 16);
-        counter[2] = (unsigned char)(block >> 8); counter[3] = (unsigned char)block;
-        ctx = inner;
-        SHA256_Update(&ctx, salt, salt_length);
-        SHA256_Update(&ctx, counter, 4);
-        SHA256_Final(u, &ctx);
-        ctx = outer;
-        SHA256_Update(&ctx, u, 32);
-        SHA256_Final(u, &ctx);
-        memcpy(t, u, 32);
-        for (unsigned long round = 1; round < iterations; round++) {
-            ctx = inner;
-            SHA256_Update(&ctx, u, 32);
-            SHA256_Final(u, &ctx);
-            ctx = outer;
-            SHA256_Update(&ctx, u, 32);
-            SHA256_Final(u, &ctx);
-            for (int i = 0; i < 32; i++) t[i] ^= u[i];
-        }
-        size_t take = output_length < 32 ? output_length : 32;
-        memcpy(output, t, take);
-        output += take;
-        output_length -= take;
-    }
-    OPENSSL_cleanse(key, sizeof key); OPENSSL_cleanse(pad, sizeof pad); OPENSSL_cleanse(u, sizeof u);
-    OPENSSL_cleanse(t, sizeof t); OPENSSL_cleanse(&inner, sizeof inner); OPENSSL_cleanse(&outer, sizeof outer);
-    OPENSSL_cleanse(&ctx, sizeof ctx);
-    return 1;
-#pragma GCC diagnostic pop
-}
-
 /* HMAC-SHA256 with a key prepared once: the inner and outer SHA-256 states after the padded
    key, copied by value for each message. For a key used for many short messages (the signed
    blob URLs: two per image in a list), where OpenSSL 3's one-shot HMAC() fetches the digest and
@@ -117,6 +56,56 @@ static inline void ie_hmac_sha256_prepared(const ie_hmac_sha256_key *prepared, c
     SHA256_Final(output, &ctx);
     OPENSSL_cleanse(&ctx, sizeof ctx);
     OPENSSL_cleanse(inner_digest, sizeof inner_digest);
+#pragma GCC diagnostic pop
+}
+
+/* PBKDF2-HMAC-SHA256 (RFC 8018) with the HMAC's inner and outer SHA-256 states keyed once
+   (ie_hmac_sha256_key_init) and copied by value for each of the 2 x iterations compressions.
+   Same output as OpenSSL's PKCS5_PBKDF2_HMAC(..., EVP_sha256(), ...), about twice as fast: OpenSSL 3's version
+   duplicates provider contexts (heap allocations) on every iteration. The SHA256_* calls are
+   deprecated in OpenSSL 3 but remain its fastest SHA-256 entry points (SHA-NI where present).
+   Returns 1 on success, 0 on invalid arguments. Key material is wiped before returning. */
+static inline int ie_pbkdf2_hmac_sha256(const unsigned char *password, size_t password_length,
+                                        const unsigned char *salt, size_t salt_length,
+                                        unsigned long iterations,
+                                        unsigned char *output, size_t output_length) {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    if (iterations < 1 || output_length < 1 || (password_length > 0 && password == NULL) || (salt_length > 0 && salt == NULL) || output == NULL) {
+        return 0;
+    }
+    unsigned char u[32], t[32], counter[4];
+    ie_hmac_sha256_key prepared;
+    ie_hmac_sha256_key_init(&prepared, password, password_length);
+    SHA256_CTX ctx;
+    for (unsigned long block = 1; output_length > 0; block++) {
+        counter[0] = (unsigned char)(block >> 24); counter[1] = (unsigned char)(block >> 16);
+        counter[2] = (unsigned char)(block >> 8); counter[3] = (unsigned char)block;
+        ctx = prepared.inner;
+        SHA256_Update(&ctx, salt, salt_length);
+        SHA256_Update(&ctx, counter, 4);
+        SHA256_Final(u, &ctx);
+        ctx = prepared.outer;
+        SHA256_Update(&ctx, u, 32);
+        SHA256_Final(u, &ctx);
+        memcpy(t, u, 32);
+        for (unsigned long round = 1; round < iterations; round++) {
+            ctx = prepared.inner;
+            SHA256_Update(&ctx, u, 32);
+            SHA256_Final(u, &ctx);
+            ctx = prepared.outer;
+            SHA256_Update(&ctx, u, 32);
+            SHA256_Final(u, &ctx);
+            for (int i = 0; i < 32; i++) t[i] ^= u[i];
+        }
+        size_t take = output_length < 32 ? output_length : 32;
+        memcpy(output, t, take);
+        output += take;
+        output_length -= take;
+    }
+    OPENSSL_cleanse(u, sizeof u); OPENSSL_cleanse(t, sizeof t); OPENSSL_cleanse(&prepared, sizeof prepared);
+    OPENSSL_cleanse(&ctx, sizeof ctx);
+    return 1;
 #pragma GCC diagnostic pop
 }
 

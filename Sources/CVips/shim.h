@@ -26,10 +26,9 @@ static inline VipsImage *ie_vips_load_buffer(const void *buf, size_t len, VipsAc
     return vips_image_new_from_buffer(buf, len, "", "access", access,
                                       "fail_on", VIPS_FAIL_ON_ERROR, NULL);
 }
-/* PNG with zlib `compression` (0-9) and libpng row `filter` (a VipsForeignPngFilter: one
- * filter for every row, or VIPS_FOREIGN_PNG_FILTER_ALL to let libpng try each per row). */
-static inline int ie_vips_pngsave(VipsImage *in, void **buf, size_t *len, int compression, VipsForeignPngFilter filter) {
-    return vips_pngsave_buffer(in, buf, len, "compression", compression, "filter", filter, "strip", TRUE, NULL);
+/* The smallest PNG libvips writes: zlib level 6, libpng trying every row filter, no metadata. */
+static inline int ie_vips_pngsave_small(VipsImage *in, void **buf, size_t *len) {
+    return vips_pngsave_buffer(in, buf, len, "compression", 6, "filter", VIPS_FOREIGN_PNG_FILTER_ALL, "strip", TRUE, NULL);
 }
 /* The project's own PNG writer, for 8-bit images of 1 to 4 bands (grey, grey + alpha, RGB,
  * RGBA): every row gets PNG's Sub filter, and the filtered rows are deflated in one go by

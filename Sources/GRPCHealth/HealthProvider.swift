@@ -56,11 +56,11 @@ public final class HealthProvider: Health {
     ///
     /// - Throws: ``RPCError`` `NOT_FOUND` when the name is unknown.
     public func check(_ request: HealthCheckRequest, context: RPCContext) async throws(RPCError) -> HealthCheckResponse {
-        if let dependency = dependencies.first(where: { $0.name == request.service }), status(for: request.service) == nil {
-            return HealthCheckResponse(status: await dependency.isHealthy() ? .serving : .notServing)
-        }
         guard let status = status(for: request.service) else {
-            throw RPCError(code: .notFound, message: "Unknown service: \(request.service)")
+            guard let dependency = dependencies.first(where: { $0.name == request.service }) else {
+                throw RPCError(code: .notFound, message: "Unknown service: \(request.service)")
+            }
+            return HealthCheckResponse(status: await dependency.isHealthy() ? .serving : .notServing)
         }
         guard status == .serving, !dependencies.isEmpty else { return HealthCheckResponse(status: status) }
         return HealthCheckResponse(status: await allDependenciesHealthy() ? .serving : .notServing)

@@ -15,13 +15,11 @@ final class ConcurrencyLimit: Sendable {
         var nextID: UInt64 = 0
     }
 
-    let limit: Int
     private let state: Mutex<State>
 
     /// - Precondition: `limit >= 1`.
     init(limit: Int) {
         precondition(limit >= 1, "a concurrency limit must be at least 1")
-        self.limit = limit
         self.state = Mutex(State(available: limit))
     }
 

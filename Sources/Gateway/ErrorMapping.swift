@@ -58,5 +58,11 @@ public struct APIError: Error, Sendable, Hashable {
     }
 
     static let notFound = APIError(status: .notFound, code: "not_found", message: "Not found")
+    /// A page number past the last page (Django REST framework's wording).
+    static let invalidPage = APIError(status: .notFound, code: "not_found", message: "Invalid page")
+
+    static func methodNotAllowed(_ method: HTTPRequest.Method) -> APIError {
+        APIError(status: .methodNotAllowed, code: "method_not_allowed", message: "Method \(method.rawValue) is not allowed here")
+    }
     static let unauthenticated = APIError(status: .unauthorized, code: "unauthenticated", message: "Authentication credentials were not provided or are invalid")
 }

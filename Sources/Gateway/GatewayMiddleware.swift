@@ -54,7 +54,6 @@ struct GatewayMiddleware: RouterMiddleware {
         switch error.status {
         case .notFound: return .notFound
         case .contentTooLarge: return APIError(status: .contentTooLarge, code: "payload_too_large", message: "Request body is too large")
-        case .methodNotAllowed: return APIError(status: .methodNotAllowed, code: "method_not_allowed", message: "Method not allowed")
         default:
             let code = error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_")
             return APIError(status: error.status, code: code, message: error.body ?? error.status.reasonPhrase)

@@ -64,9 +64,10 @@ struct ImageRoutes {
         let boundary = try MultipartForm.boundary(of: request)
         var pending: ByteBuffer? = try await collectBody(request, limit: settings.maxUploadBytes)
         return try await uploads.run {
-            let collected = pending ?? ByteBuffer()
-            pending = nil
-            return try await body(try MultipartForm.parse(collected, boundary: boundary))
+            // `take()` leaves no binding to the raw body: it is freed once parsed, before `body`
+            // edits and stores.
+            let form = try MultipartForm.parse(pending.take() ?? ByteBuffer(), boundary: boundary)
+            return try await body(form)
         }
     }
 
@@ -78,12 +79,12 @@ struct ImageRoutes {
         guard pageSize <= 100 else { throw APIError.badRequest("page_size must be at most 100") }
         // A page far past any real one (up to Int.max) must not overflow the multiplication.
         let (offset, overflow) = (page - 1).multipliedReportingOverflow(by: pageSize)
-        guard !overflow, offset <= Int(UInt32.max) else { throw APIError(status: .notFound, code: "not_found", message: "Invalid page") }
+        guard !overflow, offset <= Int(UInt32.max) else { throw APIError.invalidPage }
         let response = try await dependencies.storage.listImages(
             ListImagesRequest(pageSize: UInt32(pageSize), offset: UInt32(offset)),
             context: rpcContext(context, settings: settings, bearer: user.accessToken))
         let total = Int(response.totalCount)
-        if page > 1 && offset >= total { throw APIError(status: .notFound, code: "not_found", message: "Invalid page") }
+        if page > 1 && offset >= total { throw APIError.invalidPage }
         let path = request.uri.path
         func link(_ number: Int) -> String {
             absolute("\(path)?page=\(number)&page_size=\(pageSize)", request: request)

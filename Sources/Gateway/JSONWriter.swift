@@ -1,8 +1,10 @@
 import Foundation
 
-/// Writes the JSON response bodies the routes build as `[String: Any]`, without Foundation's
-/// `JSONSerialization`: that one boxes every value, and on Linux its `.sortedKeys` compares
-/// keys with a locale-aware (ICU) collation, which was the largest cost of a list response.
+/// Writes JSON response bodies without Foundation's `JSONSerialization`: the typed
+/// ``JSONValue``s of the image routes, and the bodies the other routes build as
+/// `[String: Any]`. `JSONSerialization` boxes every value, and on Linux its `.sortedKeys`
+/// compares keys with a locale-aware (ICU) collation, which was once the largest cost of a list
+/// response.
 ///
 /// The output is what `JSONSerialization` with `[.sortedKeys, .withoutEscapingSlashes]` writes
 /// for the same values, except for the key order of keys that differ only in ways a collation
@@ -11,7 +13,7 @@ import Foundation
 /// and `\`, the C0 controls (`\b \f \n \r \t`, others as `\u00XX`); everything else, `/` and
 /// non-ASCII included, is written as its UTF-8 bytes.
 ///
-/// Supported values: `String`, `Substring`, `Bool`, the fixed-width integers, finite `Double`
+/// Supported values: `String`, `Substring`, `Bool`, any `BinaryInteger`, finite `Double`
 /// and `Float`, `NSNull`, `[String: Any]`, `[Any]` (and so `[String]`, `[Int]`, ...). Anything
 /// else (an `NSNumber` from a parsed body, a `Date`, a non-finite number) makes ``encode(_:)``
 /// answer `nil`, so the caller can fall back to `JSONSerialization` and keep its behaviour.
@@ -52,25 +54,9 @@ enum JSONWriter {
             writeString(String(text), into: &output)
         case let flag as Bool:
             output.append(contentsOf: flag ? trueBytes : falseBytes)
-        case let number as Int:
-            writeInteger(number, into: &output)
-        case let number as Int64:
-            writeInteger(number, into: &output)
-        case let number as UInt64:
-            writeInteger(number, into: &output)
-        case let number as Int32:
-            writeInteger(number, into: &output)
-        case let number as UInt32:
-            writeInteger(number, into: &output)
-        case let number as UInt:
-            writeInteger(number, into: &output)
-        case let number as Int16:
-            writeInteger(number, into: &output)
-        case let number as UInt16:
-            writeInteger(number, into: &output)
-        case let number as Int8:
-            writeInteger(number, into: &output)
-        case let number as UInt8:
+        case let number as any BinaryInteger:
+            // Every fixed-width integer (Int, Int8 ... UInt64): the existential opens onto the
+            // generic writer.
             writeInteger(number, into: &output)
         case let number as Double:
             return writeDouble(number, into: &output)
@@ -200,9 +186,9 @@ enum JSONWriter {
 /// A JSON value whose shape is known where it is built: what the image routes answer with,
 /// written by ``JSONWriter`` with no dynamic casts (for a list page, casting every value of a
 /// `[String: Any]` cost more than writing the text). Object members are written in the order
-/// given: ``sortedObject(_:)`` sorts them by their UTF-8 bytes, so a body reads exactly as the same
-/// object built as `[String: Any]` did; ``object(sorted:)`` takes members already in that order
-/// (checked in debug builds) and skips the sort.
+/// given. The routes list them sorted by their UTF-8 bytes (``object(sorted:)``, checked in
+/// debug builds; ``setting(_:to:)`` keeps that order), so a body reads exactly as the same object
+/// built as `[String: Any]` did.
 enum JSONValue: Sendable, Equatable {
     case string(String)
     case integer(Int64)
@@ -220,11 +206,6 @@ enum JSONValue: Sendable, Equatable {
             self.key = key
             self.value = value
         }
-    }
-
-    /// An object whose members are sorted here.
-    static func sortedObject(_ members: [Member]) -> JSONValue {
-        .object(members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) })
     }
 
     /// An object whose members the caller lists sorted by key bytes, with no repeated key.

@@ -14,7 +14,7 @@ struct MethodNotAllowedMiddleware: RouterMiddleware {
         for route in routes {
             byPath[route.path.description, default: (route.path, [])].methods.insert(route.method)
         }
-        self.routes = byPath.keys.sorted().compactMap { byPath[$0] }
+        self.routes = Array(byPath.values)
     }
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -23,9 +23,7 @@ struct MethodNotAllowedMiddleware: RouterMiddleware {
         } catch let error as HTTPError where error.status == .notFound {
             let allowed = allowedMethods(path: request.uri.path)
             guard !allowed.isEmpty else { throw error }
-            return JSONResponse.error(
-                APIError(status: .methodNotAllowed, code: "method_not_allowed", message: "Method \(request.method.rawValue) is not allowed here"),
-                headers: [.allow: allowed.joined(separator: ", ")])
+            return JSONResponse.error(.methodNotAllowed(request.method), headers: [.allow: allowed.joined(separator: ", ")])
         }
     }
 

@@ -31,13 +31,6 @@ struct MultipartForm {
         return text
     }
 
-    /// Reads and parses the body. 415 when it is not multipart/form-data with a boundary, 413
-    /// past `limit`, 400 when malformed.
-    static func read(_ request: Request, limit: Int) async throws -> MultipartForm {
-        let boundary = try boundary(of: request)
-        return try parse(try await collectBody(request, limit: limit), boundary: boundary)
-    }
-
     /// Whether every header name of every part is ASCII, checked wherever a part's headers could
     /// start: after each `--boundary` followed by CRLF (a superset of the places the parser
     /// accepts as delimiters). Each header line is checked up to its first `:` or CR; a CR not

@@ -9,7 +9,7 @@ import ServiceConfig
 /// keys it fetches from the auth service (one `GetVerificationKeys` call, repeated only when a
 /// token names an unknown key). Throws when the TLS files cannot be used.
 func remoteAuthenticator(_ common: CommonSettings, metrics: ProcessMetrics) throws(ConfigError) -> AccessAuthenticator {
-    let auth = AuthServiceClient(transport: metrics.metered(try internalClient(common.authAddress, common)))
+    let auth = AuthServiceClient(transport: metrics.metered(internalClient(common.authAddress, tls: try clientTLS(common))))
     let timeout = common.rpcTimeout
     return AccessAuthenticator {
         let response = try await auth.getVerificationKeys(GetVerificationKeysRequest(), context: RPCContext.timeout(timeout))

@@ -43,7 +43,8 @@ public func makeGateway(_ environment: ConfigEnvironment, port: Int? = nil, logg
                         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
     var settings = try GatewayServiceSettings(environment)
     if let port { settings.gateway.port = port }
-    let authTransport = metrics.metered(try internalClient(settings.common.authAddress, settings.common))
+    let tls = try clientTLS(settings.common)
+    let authTransport = metrics.metered(internalClient(settings.common.authAddress, tls: tls))
     let auth = AuthServiceClient(transport: authTransport)
     let authHealth = HealthClient(transport: authTransport)
     let timeout = settings.common.rpcTimeout
@@ -51,8 +52,8 @@ public func makeGateway(_ environment: ConfigEnvironment, port: Int? = nil, logg
         let response = try await auth.getVerificationKeys(GetVerificationKeysRequest(), context: RPCContext.timeout(timeout))
         return try response.keys.filter { $0.algorithm == "EdDSA" }.map { try Ed25519.PublicKey(rawRepresentation: $0.publicKey) }
     }
-    let storageTransport = metrics.metered(try internalClient(settings.common.storageAddress, settings.common))
-    let editTransport = metrics.metered(try internalClient(settings.common.editAddress, settings.common))
+    let storageTransport = metrics.metered(internalClient(settings.common.storageAddress, tls: tls))
+    let editTransport = metrics.metered(internalClient(settings.common.editAddress, tls: tls))
     let storageHealth = HealthClient(transport: storageTransport)
     let editHealth = HealthClient(transport: editTransport)
     let dependencies = GatewayDependencies(

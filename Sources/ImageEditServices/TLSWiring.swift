@@ -25,17 +25,18 @@ func useServerTLS(_ configuration: inout RPCServer.Configuration, _ common: Comm
     }
 }
 
-/// A client of another internal service at `address`: TLS (verifying the server against
-/// TLS_CA_FILE and the host name or IP dialled, presenting TLS_CLIENT_CERT_FILE when set) when
-/// TLS_CA_FILE is set, else cleartext h2c. Throws a ``ConfigError`` naming the variable whose
-/// file OpenSSL could not use.
-func internalClient(_ address: (host: String, port: Int), _ common: CommonSettings) throws(ConfigError) -> HTTP2ClientTransport {
+/// A client of another internal service at `address`: TLS with `tls` (``clientTLS(_:)``: the
+/// server verified against TLS_CA_FILE and the host name or IP dialled), else cleartext h2c.
+func internalClient(_ address: (host: String, port: Int), tls: TLSContext?) -> HTTP2ClientTransport {
     var configuration = HTTP2ClientTransport.Configuration()
-    configuration.tls = try clientTLS(common)
+    configuration.tls = tls
     return HTTP2ClientTransport(host: address.host, port: address.port, configuration: configuration)
 }
 
-/// The client TLS context, or `nil` when TLS_CA_FILE is unset.
+/// The client TLS context for every internal client of a process (one is enough: it is
+/// thread-safe and never changes), presenting TLS_CLIENT_CERT_FILE when set; `nil` when
+/// TLS_CA_FILE is unset. Throws a ``ConfigError`` naming the variable whose file OpenSSL could
+/// not use.
 func clientTLS(_ common: CommonSettings) throws(ConfigError) -> TLSContext? {
     let tls = common.tls
     guard let ca = tls.caFile else { return nil }

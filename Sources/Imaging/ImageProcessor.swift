@@ -19,7 +19,7 @@ public struct ImageProcessor: Sendable {
         try decodingErrors {
             try withExtendedLifetime(bytes) {
                 let image = try VipsImage.decode(bytes, sequential: true)
-                guard image.width == header.width, image.height == header.height else { throw ImageError.malformedHeader }
+                try Self.check(image, against: header)
                 var average = 0.0
                 guard ie_vips_avg(image.pointer, &average) == 0 else { throw VipsError("avg") }
             }

@@ -94,9 +94,7 @@ final class VipsImage {
         case .fast:
             // The writer takes 8-bit grey or sRGB bands as they are: anything else (CMYK, Lab,
             // 16-bit) is converted first, as libvips' own PNG writer would.
-            let interpretation = ie_vips_interpretation(pointer)
-            var image = interpretation == VIPS_INTERPRETATION_sRGB || interpretation == VIPS_INTERPRETATION_B_W ? self : try srgb8()
-            if vips_image_get_format(image.pointer) != VIPS_FORMAT_UCHAR { image = try image.apply("cast") { ie_vips_cast_uchar($0, $1) } }
+            let image = ie_vips_interpretation(pointer) == VIPS_INTERPRETATION_sRGB ? try uchar() : try eightBit()
             var png: UnsafeMutablePointer<UInt8>?
             let status = withExtendedLifetime(image) { ie_png_write(image.pointer, &png, &length) }
             guard status == 0, let png else {
@@ -105,20 +103,12 @@ final class VipsImage {
             defer { free(png) }
             return Array(UnsafeBufferPointer(start: png, count: length))
         case .small:
-            guard ie_vips_pngsave(pointer, &buffer, &length, 6, VIPS_FOREIGN_PNG_FILTER_ALL) == 0, let buffer else {
+            guard ie_vips_pngsave_small(pointer, &buffer, &length) == 0, let buffer else {
                 throw VipsError("pngsave")
             }
             defer { ie_vips_free(buffer) }
             return Array(UnsafeRawBufferPointer(start: buffer, count: length))
         }
-    }
-
-    /// The computed pixels, band-interleaved rows top to bottom (for checks and tests).
-    func pixels() throws -> [UInt8] {
-        var length = 0
-        guard let memory = vips_image_write_to_memory(pointer, &length) else { throw VipsError("write_to_memory") }
-        defer { g_free(memory) }
-        return Array(UnsafeRawBufferPointer(start: memory, count: length))
     }
 
     // MARK: Operations
@@ -134,7 +124,12 @@ final class VipsImage {
     /// widen the pixel format (blur, sharpen, linear).
     func eightBit() throws -> VipsImage {
         guard ie_vips_interpretation(pointer) == VIPS_INTERPRETATION_B_W else { return try srgb8() }
-        return vips_image_get_format(pointer) == VIPS_FORMAT_UCHAR ? self : try apply("cast") { ie_vips_cast_uchar($0, $1) }
+        return try uchar()
+    }
+
+    /// The same bands with 8-bit channels (cast when they are wider).
+    func uchar() throws -> VipsImage {
+        vips_image_get_format(pointer) == VIPS_FORMAT_UCHAR ? self : try apply("cast") { ie_vips_cast_uchar($0, $1) }
     }
 
     /// The same image with an opaque alpha band added when it has none.

@@ -195,3 +195,10 @@ import Testing
         #expect(bodies[2]["image_data"]?["note"] == .string("The local engine found no edit it knows"))
     }
 }
+
+extension JSONValue {
+    /// An object whose members are sorted here, by their UTF-8 bytes.
+    static func sortedObject(_ members: [Member]) -> JSONValue {
+        .object(members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) })
+    }
+}

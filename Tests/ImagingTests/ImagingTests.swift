@@ -275,3 +275,13 @@ func fixture(_ name: String) throws -> [UInt8] {
         #expect(throws: VipsError.self) { try withExtendedLifetime(truncated) { try Imaging.VipsImage.decode(truncated).pngData(.fast) } }
     }
 }
+
+extension Imaging.VipsImage {
+    /// The computed pixels, band-interleaved rows top to bottom.
+    func pixels() throws -> [UInt8] {
+        var length = 0
+        guard let memory = vips_image_write_to_memory(pointer, &length) else { throw VipsError("write_to_memory") }
+        defer { g_free(memory) }
+        return Array(UnsafeRawBufferPointer(start: memory, count: length))
+    }
+}

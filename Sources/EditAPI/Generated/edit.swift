@@ -25,8 +25,8 @@ public struct EditImageRequest: ProtoMessage {
     /// dimensions must match the image's. Ignored by the local engine.
     public var mask: [UInt8] = []
 
-    /// The instruction; empty uses "Generate an image based on this uploaded image". At most
-    /// 1000 characters.
+    /// The instruction; empty or only whitespace uses "Generate an image based on this uploaded
+    /// image". At most 1000 characters.
     public var prompt: String = ""
 
     /// Optional output size: "256x256", "512x512" or "1024x1024". Empty picks the smallest of

@@ -21,7 +21,8 @@ info:
       JSON bodies may also be sent as `application/x-www-form-urlencoded` (as Django REST framework accepts).
     - A trailing slash is optional on every route: `/api/login/` and `/api/login` are the same route.
       This document lists each route once, in the form the original service used.
-    - Every `GET` route also answers `HEAD`.
+    - Every `GET` route also answers `HEAD`. A method a route does not take answers 405
+      (`method_not_allowed`) with an `Allow` header listing the ones it does.
     - Every error is `{"error": "<human message>", "code": "<machine_code>"}` with the HTTP status;
       internal errors map from gRPC codes through one table (see the README).
     - Every response carries `X-Request-ID`: a client's sane one (1-128 visible ASCII characters) is kept,
@@ -727,7 +728,7 @@ components:
         backend: {type: string, enum: [local, openai]}
         model: {type: string, example: local}
         applied_operations: {type: array, items: {type: string}, example: [grayscale, mirror]}
-        note: {type: string, description: 'On POST and PATCH answers only, when the backend has a remark.'}
+        note: {type: string, description: 'On POST, PATCH and PUT answers only, when the backend has a remark.'}
     ImageEditResult:
       type: object
       description: The answer of an upload or an update, shaped as the original service did.
@@ -771,7 +772,7 @@ components:
   "info": {
     "title": "ImageEditApi",
     "version": "1.0.0",
-    "description": "Upload an image, have it edited from a text prompt, keep the original and the edited image.\nCompatible with the original Django service's routes and JSON shapes.\n\n- JSON in and out, except image uploads (`multipart/form-data`) and image downloads (the bytes).\n  JSON bodies may also be sent as `application/x-www-form-urlencoded` (as Django REST framework accepts).\n- A trailing slash is optional on every route: `/api/login/` and `/api/login` are the same route.\n  This document lists each route once, in the form the original service used.\n- Every `GET` route also answers `HEAD`.\n- Every error is `{\"error\": \"<human message>\", \"code\": \"<machine_code>\"}` with the HTTP status;\n  internal errors map from gRPC codes through one table (see the README).\n- Every response carries `X-Request-ID`: a client's sane one (1-128 visible ASCII characters) is kept,\n  else one is made up.\n- Authenticated routes take `Authorization: Bearer <access token>` (from `/api/login/`).\n",
+    "description": "Upload an image, have it edited from a text prompt, keep the original and the edited image.\nCompatible with the original Django service's routes and JSON shapes.\n\n- JSON in and out, except image uploads (`multipart/form-data`) and image downloads (the bytes).\n  JSON bodies may also be sent as `application/x-www-form-urlencoded` (as Django REST framework accepts).\n- A trailing slash is optional on every route: `/api/login/` and `/api/login` are the same route.\n  This document lists each route once, in the form the original service used.\n- Every `GET` route also answers `HEAD`. A method a route does not take answers 405\n  (`method_not_allowed`) with an `Allow` header listing the ones it does.\n- Every error is `{\"error\": \"<human message>\", \"code\": \"<machine_code>\"}` with the HTTP status;\n  internal errors map from gRPC codes through one table (see the README).\n- Every response carries `X-Request-ID`: a client's sane one (1-128 visible ASCII characters) is kept,\n  else one is made up.\n- Authenticated routes take `Authorization: Bearer <access token>` (from `/api/login/`).\n",
     "license": {
       "name": "MIT"
     }
@@ -2672,7 +2673,7 @@ components:
           },
           "note": {
             "type": "string",
-            "description": "On POST and PATCH answers only, when the backend has a remark."
+            "description": "On POST, PATCH and PUT answers only, when the backend has a remark."
           }
         }
       },

@@ -17,8 +17,6 @@ import Darwin
 public final class TLSContext: @unchecked Sendable {
     /// Which side sessions made from this context play.
     public let role: TLSConfiguration.Role
-    /// Whether a server asks for, and requires, a client certificate.
-    public let requiresClientCertificate: Bool
     let context: OpaquePointer
 
     /// Loads `configuration`. Throws ``TLSError`` whose ``TLSError/kind`` names the file that
@@ -32,7 +30,6 @@ public final class TLSContext: @unchecked Sendable {
         }
         self.context = context
         self.role = configuration.role
-        self.requiresClientCertificate = configuration.role == .server && configuration.trustRootsFile != nil
         // From here on, `deinit` frees the context if set-up throws.
         guard imageedit_ctx_set_min_tls12(context) == 1 else {
             throw TLSError.fromQueue(.configuration, fallback: "cannot set the minimum TLS version")

@@ -416,7 +416,7 @@ public struct CreateImageRequest: ProtoMessage {
     /// Required.
     public var edited: ImageContent?
 
-    /// At most 1000 characters.
+    /// At most 1000 characters, no NUL character.
     public var prompt: String = ""
 
     public var backend: String = ""
@@ -901,7 +901,7 @@ public struct UpdateImageRequest: ProtoMessage {
     /// Required: the new edited version.
     public var edited: ImageContent?
 
-    /// Replaces the prompt when present.
+    /// Replaces the prompt when present; the same rules as CreateImageRequest.prompt.
     public var prompt: String?
 
     public var backend: String = ""
